@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
 
-.PHONY: venv book test test-notebooks test-unit serve clean lock run
+.PHONY: venv book test test-notebooks test-unit serve lab clean lock run
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ test-unit: $(STAMP)
 serve: book
 	@echo "打开 http://127.0.0.1:$(PORT)/ （Ctrl-C 结束）"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+# 在本机用 JupyterLab 打开各章（工作目录是 chapters/）
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=chapters
 
 # 作者用：从头到尾重新运行一个笔记本并保存输出，例如 make run NB=chapters/02_tensors.ipynb
 run: $(STAMP)

@@ -1,0 +1,56 @@
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fake_repo(tmp_path):
+    """一个最小的“仓库”：chapters/ptnotes.py 与 data/（SHA256SUMS + 两个压缩包的副本）。"""
+    (tmp_path / "chapters").mkdir()
+    shutil.copy(ROOT / "chapters" / "ptnotes.py", tmp_path / "chapters" / "ptnotes.py")
+    (tmp_path / "data").mkdir()
+    shutil.copy(ROOT / "data" / "SHA256SUMS", tmp_path / "data" / "SHA256SUMS")
+    shutil.copy(ROOT / "data" / "hymenoptera_data.tar.gz", tmp_path / "data")
+    return tmp_path
+
+
+def load_ptnotes(folder: Path):
+    """从 folder 导入一份独立的 ptnotes 模块（不影响别的测试）。"""
+    import importlib.util
+
+    name = f"ptnotes_{abs(hash(folder))}"
+    spec = importlib.util.spec_from_file_location(name, folder / "ptnotes.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def http_server():
+    """在 127.0.0.1 的随机端口上提供一个目录的静态文件服务；返回 (base_url, 目录, 请求过的路径列表)。"""
+    import functools
+    import tempfile
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = Path(tempfile.mkdtemp(prefix="served-"))
+    requested = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            requested.append(self.path)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", folder, requested
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,87 @@
+"""目录与笔记本的结构：每个笔记本都在目录里、都是从头到尾运行后保存的、都有一章该有的部分。"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("*.ipynb"))
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        matches = [p for p in ROOT.glob(entry + ".*") if p.suffix in {".md", ".ipynb"}]
+        assert len(matches) == 1, f"_toc.yml names {entry}, found {matches}"
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = set(toc_files())
+    missing = [p.name for p in NOTEBOOKS if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    assert NOTEBOOKS and not missing, f"not in _toc.yml: {missing}"
+
+
+def test_toc_parts_in_course_order():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    order = ["基础", "数据", "模型", "训练", "附录"]
+    captions = [part["caption"] for part in toc["parts"]]
+    assert captions == [c for c in order if c in captions], captions
+    chapters = [e["file"] for part in toc["parts"] for e in part["chapters"] if e["file"].startswith("chapters/")]
+    assert chapters == sorted(chapters), "chapters must appear in numeric order"
+
+
+def cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_as_one_clean_run(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c.get("execution_count") for c in code]
+    assert counts == list(range(1, len(code) + 1)), f"execution counts {counts}: re-run with make run NB={path.relative_to(ROOT)}"
+    errors = [o for c in code for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, "a stored output is an error"
+
+
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{8,}")
+MACHINE_PATH = re.compile(r"(/root/|/home/\w+/|/work/|site-packages|/tmp/)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_show_no_addresses_or_machine_paths(path):
+    for c in cells(path):
+        for o in c.get("outputs", []):
+            text = "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+            assert not ADDRESS.search(text), f"memory address in output: {text[:120]!r}"
+            assert not MACHINE_PATH.search(text), f"machine path in output: {text[:120]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_shape(path):
+    nb = cells(path)
+    md = "\n".join("".join(c["source"]) for c in nb if c["cell_type"] == "markdown")
+    number = int(path.name[:2])
+    assert md.lstrip().startswith(f"# {number}. "), "title cell must be '# N. 标题'"
+    for heading in ("## 本章目标", "## 小结", "## 练习"):
+        assert heading in md, f"missing {heading}"
+    tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb]
+    answers = [c for c, t in zip(nb, tags) if "hide-cell" in t and "".join(c["source"]).lstrip().startswith("# 参考答案")]
+    assert 3 <= len(answers), "练习 needs at least 3 参考答案 cells (hide-cell, starting with '# 参考答案')"
+    checks = [t for t in tags if "remove-cell" in t]
+    assert checks, "claims must be checked by asserts in remove-cell cells"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_kernelspec(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
