@@ -85,3 +85,19 @@ def test_chapter_shape(path):
 def test_kernelspec(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_ptnotes_bootstrap_is_the_same_everywhere_and_points_at_this_repo():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    expected = f'PTNOTES_URL = "https://raw.githubusercontent.com/{repo}/{config["repository"]["branch"]}/chapters/ptnotes.py"'
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    snippet = guide.split("```python\n", 1)[1].split("```", 1)[0].strip().splitlines()[1:]  # 去掉 import 行
+    assert expected in snippet
+    users = 0
+    for path in NOTEBOOKS:
+        code = "\n".join("".join(c["source"]) for c in cells(path) if c["cell_type"] == "code")
+        if "import ptnotes" in code:
+            users += 1
+            assert "\n".join(snippet) in code, f"{path.name}: the ptnotes bootstrap differs from CONTRIBUTING.md"
+    assert users >= 4
