@@ -3,8 +3,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_entries():
+    """_toc.yml 里的全部页面（首页在前），按目录顺序。"""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
 
 
 @pytest.fixture

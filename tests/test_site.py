@@ -3,12 +3,10 @@
 import html
 import json
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import ROOT, toc_entries
 
 SITE = ROOT / "_build" / "html"
 
@@ -18,15 +16,10 @@ def built_site():
     assert (SITE / "index.html").is_file(), "没有找到 _build/html：先运行 make book（make test 会自动先构建）"
 
 
-def toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [toc["root"]] + [e["file"] for part in toc["parts"] for e in part["chapters"]]
-
-
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("page", toc_pages())
+@pytest.mark.parametrize("page", toc_entries())
 def test_every_page_is_built(page):
     assert (SITE / f"{page}.html").is_file()
 

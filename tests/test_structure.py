@@ -2,31 +2,23 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, toc_entries
+
 NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("*.ipynb"))
 
 
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [entry["file"] for entry in part["chapters"]]
-    return files
-
-
 def test_every_toc_entry_exists():
-    for entry in toc_files():
+    for entry in toc_entries():
         matches = [p for p in ROOT.glob(entry + ".*") if p.suffix in {".md", ".ipynb"}]
         assert len(matches) == 1, f"_toc.yml names {entry}, found {matches}"
 
 
 def test_every_notebook_is_in_the_toc():
-    listed = set(toc_files())
+    listed = set(toc_entries())
     missing = [p.name for p in NOTEBOOKS if str(p.relative_to(ROOT).with_suffix("")) not in listed]
     assert NOTEBOOKS and not missing, f"not in _toc.yml: {missing}"
 
