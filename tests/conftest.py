@@ -16,7 +16,7 @@ def toc_entries():
 
 @pytest.fixture
 def fake_repo(tmp_path):
-    """一个最小的“仓库”：chapters/ptnotes.py 与 data/（SHA256SUMS + 两个压缩包的副本）。"""
+    """一个最小的“仓库”：chapters/ptnotes.py 与 data/（SHA256SUMS + 蚂蚁/蜜蜂压缩包的副本）。"""
     (tmp_path / "chapters").mkdir()
     shutil.copy(ROOT / "chapters" / "ptnotes.py", tmp_path / "chapters" / "ptnotes.py")
     (tmp_path / "data").mkdir()
@@ -38,14 +38,13 @@ def load_ptnotes(folder: Path):
 
 
 @pytest.fixture
-def http_server():
+def http_server(tmp_path_factory):
     """在 127.0.0.1 的随机端口上提供一个目录的静态文件服务；返回 (base_url, 目录, 请求过的路径列表)。"""
     import functools
-    import tempfile
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    folder = Path(tempfile.mkdtemp(prefix="served-"))
+    folder = tmp_path_factory.mktemp("served")
     requested = []
 
     class Handler(SimpleHTTPRequestHandler):
@@ -60,4 +59,3 @@ def http_server():
     finally:
         server.shutdown()
         server.server_close()
-        shutil.rmtree(folder, ignore_errors=True)
