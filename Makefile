@@ -7,8 +7,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=900
+NB     ?= chapters
 
-.PHONY: venv book test test-notebooks test-unit serve lab clean lock run
+# 数值配置（CONTRIBUTING.md「输出在每台机器上都一样」）。make run 用本机的默认配置记录输出
+# （PyTorch 默认线程数、CPU 支持的最快指令集）；make test 换一种配置重跑比对：3 个线程
+# （ptnotes.setup() 读 PTNOTES_NUM_THREADS）和基线 CPU 内核（ATEN_CPU_CAPABILITY=default）。
+# 随机器而变的输出因此在作者自己的机器上就会失败。两者都可以在命令行覆盖，例如
+# OMP_NUM_THREADS=1 make test（这时不再设 PTNOTES_NUM_THREADS）或 ATEN_CPU_CAPABILITY=avx2 make test。
+TEST_THREADS ?= 3
+ifdef OMP_NUM_THREADS
+TEST_THREADS :=
+endif
+ATEN_CPU_CAPABILITY ?= default
+TEST_ENV := PTNOTES_NUM_THREADS=$(TEST_THREADS) ATEN_CPU_CAPABILITY=$(ATEN_CPU_CAPABILITY) PYTHONWARNINGS=default
+RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS PYTHONWARNINGS=default
+
+.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims
 
 venv: $(STAMP)
 
@@ -26,8 +40,9 @@ book: $(STAMP)
 # 每个笔记本都用 nbval 严格比对输出，再严格构建网站，最后是 tests/ 里的测试（其中一部分检查构建出的网站）
 test: test-notebooks test-unit
 
+# 可以只测一章：make test-notebooks NB=chapters/07_nn_module.ipynb
 test-notebooks: $(STAMP)
-	$(BIN)/python -m pytest $(NBVAL) chapters
+	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL) $(NB)
 
 test-unit: $(STAMP) book
 	$(BIN)/python -m pytest tests
@@ -42,7 +57,11 @@ lab: $(STAMP)
 
 # 作者用：从头到尾重新运行一个笔记本并保存输出，例如 make run NB=chapters/02_tensors.ipynb
 run: $(STAMP)
-	$(BIN)/python tools/run_notebook.py $(NB)
+	$(RUN_ENV) $(BIN)/python tools/run_notebook.py $(NB)
+
+# 作者用：换几组随机种子和线程数重跑一章，列出每个失败的隐藏断言，例如 make claims NB=chapters/06_tensorboard.ipynb
+claims: $(STAMP)
+	$(BIN)/python tools/claims.py $(NB)
 
 # 维护者用：改了 requirements.txt 以后重新生成 constraints.txt
 lock: $(STAMP)
@@ -51,5 +70,5 @@ lock: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache chapters/runs chapters/outputs chapters/data \
-	       data/hymenoptera_data data/cifar10_jpg
+	       data/hymenoptera_data data/cifar10_jpg data/cifar10_*_uint8.pt
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

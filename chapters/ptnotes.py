@@ -16,15 +16,19 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import random
 import shutil
 import tarfile
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
-__all__ = ["DataError", "repo_data_dir", "hymenoptera", "cifar10", "CIFAR10_CLASSES"]
+__all__ = ["DataError", "setup", "check_torch", "repo_data_dir", "hymenoptera", "cifar10", "cifar10_tensors",
+           "CIFAR10_CLASSES"]
 
 HYMENOPTERA_URL = "https://download.pytorch.org/tutorial/hymenoptera_data.zip"
 
@@ -56,6 +60,41 @@ CIFAR10_CLASSES = [
 ]
 
 _MARKER = ".ptnotes-complete"
+
+# 全课程需要的最低 PyTorch 版本（weights_only 默认开启、torch.export 等都从 2.6 起）
+MIN_TORCH = "2.6"
+
+
+def check_torch(minimum: str = MIN_TORCH) -> None:
+    """PyTorch 比 ``minimum`` 旧时抛出 RuntimeError，说清楚要装什么；只比较主、次版本号。"""
+    import torch
+
+    def major_minor(version: str) -> tuple[int, int]:
+        major, minor = version.split("+")[0].split(".")[:2]
+        return int(major), int(minor)
+
+    if major_minor(torch.__version__) < major_minor(minimum):
+        raise RuntimeError(
+            f"本课程需要 PyTorch {minimum} 或更新的版本，当前是 {torch.__version__}。"
+            f"请运行 pip install -U torch torchvision 后重启内核"
+            f"（This course needs PyTorch >= {minimum}, found {torch.__version__}）。")
+
+
+def setup(seed: int = 0, minimum: str = MIN_TORCH) -> None:
+    """每章准备单元的最后一步：检查 PyTorch 版本，并给 random、NumPy、PyTorch 同时播种 ``seed``。
+
+    环境变量 ``PTNOTES_NUM_THREADS`` 设定 PyTorch 的线程数（``make test`` 用它换一种数值配置来比对输出，
+    见 CONTRIBUTING.md）；平时不设，PyTorch 用它自己的默认值。
+    """
+    import numpy as np
+    import torch
+
+    check_torch(minimum)
+    if os.environ.get("PTNOTES_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["PTNOTES_NUM_THREADS"]))
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 class DataError(RuntimeError):
@@ -107,10 +146,10 @@ def _extract(archive: Path, dest: Path, top: str) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _from_repo(name: str) -> Path:
-    """核对仓库自带的压缩包并解压（只在第一次或压缩包变化后解压）。"""
+def _checked_archive(name: str) -> Path:
+    """仓库自带的压缩包 ``data/<name>``，核对过 sha256；缺失或损坏时抛出 :class:`DataError`。"""
     data = repo_data_dir()
-    expected_sha, top, n_files = ARCHIVES[name]
+    expected_sha = ARCHIVES[name][0]
     archive = data / name
     if not archive.is_file():
         raise DataError(
@@ -123,10 +162,17 @@ def _from_repo(name: str) -> Path:
             f"data/{name} 已损坏：sha256 是 {actual}，应为 {expected_sha}"
             f"（Corrupted course archive data/{name}）。\n"
             f"在仓库根目录运行 `git checkout -- data/{name}` 恢复原文件。")
-    folder = data / top
+    return archive
+
+
+def _from_repo(name: str) -> Path:
+    """核对仓库自带的压缩包并解压（只在第一次或压缩包变化后解压）。"""
+    archive = _checked_archive(name)
+    expected_sha, top, n_files = ARCHIVES[name]
+    folder = archive.parent / top
     marker = folder / _MARKER
     if not (marker.is_file() and marker.read_text() == expected_sha):
-        folder = _extract(archive, data, top)
+        folder = _extract(archive, archive.parent, top)
         found = _count_files(folder)
         if found != n_files:
             raise DataError(f"data/{name} 解压出 {found} 个文件，应为 {n_files}。")
@@ -168,18 +214,132 @@ def hymenoptera() -> Path:
     return folder
 
 
+class CIFAR10Archive:
+    """从课程的 ``cifar10_jpg.tar.gz`` 直接读出的 CIFAR-10（不解压成六万个文件）。
+
+    和 ``torchvision.datasets.ImageFolder`` 读解压后的目录完全一样：类别按字母序编号，
+    每类内部按文件名排序；样本是 ``(PIL 图像, 标签)``，``transform`` 作用在图像上。
+    JPEG 字节全部在内存里（约 20 MB），取样本时才解码。
+    """
+
+    def __init__(self, jpegs: list[bytes], targets: list[int], split: str, transform=None):
+        self.jpegs = jpegs
+        self.targets = targets
+        self.split = split
+        self.transform = transform
+        self.classes = list(CIFAR10_CLASSES)
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
+
+    def __len__(self) -> int:
+        return len(self.jpegs)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        with Image.open(io.BytesIO(self.jpegs[index])) as im:
+            image = im.convert("RGB")
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, self.targets[index]
+
+    def __repr__(self) -> str:
+        return (f"CIFAR10Archive(split={self.split!r}, samples={len(self)}, "
+                f"transform={self.transform!r})")
+
+
+# 每个内核进程只读一次压缩包：{"train": (jpegs, targets), "test": (...)}
+_CIFAR10_CACHE: dict[str, tuple[list[bytes], list[int]]] = {}
+
+
+def _read_cifar10_archive() -> dict[str, tuple[list[bytes], list[int]]]:
+    if _CIFAR10_CACHE:
+        return _CIFAR10_CACHE
+    name = "cifar10_jpg.tar.gz"
+    archive = _checked_archive(name)
+    _, top, n_files = ARCHIVES[name]
+    found: dict[str, list[tuple[str, str, bytes]]] = {"train": [], "test": []}
+    try:
+        with tarfile.open(archive, "r:gz") as tf:
+            for member in tf:
+                if not member.isfile():
+                    continue
+                parts = member.name.split("/")
+                if len(parts) != 4 or parts[0] != top or parts[1] not in found:
+                    raise DataError(f"data/{name} 里有意外的文件 {member.name}：不是本课程的 CIFAR-10 压缩包。")
+                found[parts[1]].append((parts[2], parts[3], tf.extractfile(member).read()))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise DataError(f"读取 data/{name} 失败：{type(e).__name__}: {e}。"
+                        f"在仓库根目录运行 `git checkout -- data/{name}` 恢复原文件。") from e
+    total = sum(len(v) for v in found.values())
+    if total != n_files:
+        raise DataError(f"data/{name} 里有 {total} 张图片，应为 {n_files}。")
+    for split, items in found.items():
+        classes = sorted({cls for cls, _, _ in items})
+        if classes != CIFAR10_CLASSES:
+            raise DataError(f"data/{name} 的 {split} 部分类别是 {classes}，与 CIFAR-10 不符。")
+        items.sort(key=lambda item: (item[0], item[1]))
+        _CIFAR10_CACHE[split] = ([data for _, _, data in items],
+                                 [CIFAR10_CLASSES.index(cls) for cls, _, _ in items])
+    return _CIFAR10_CACHE
+
+
 def cifar10(train: bool = True, transform=None):
     """CIFAR-10 的训练集（``train=True``，50000 张）或测试集（10000 张），样本为 ``(PIL 图像, 标签)``。
 
-    仓库克隆里读自带的 JPEG 版本（``ImageFolder``）；单独打开的笔记本用
+    仓库克隆里直接读自带的压缩包（:class:`CIFAR10Archive`，不在磁盘上解压）；单独打开的笔记本用
     ``torchvision.datasets.CIFAR10(download=True)`` 下载官方版本。两者类别顺序相同。
     """
-    from torchvision import datasets
-
     if repo_data_dir() is None:
+        from torchvision import datasets
+
         return datasets.CIFAR10("data", train=train, download=True, transform=transform)
-    folder = _from_repo("cifar10_jpg.tar.gz") / ("train" if train else "test")
-    ds = datasets.ImageFolder(folder, transform=transform)
-    if ds.classes != CIFAR10_CLASSES:
-        raise DataError(f"{folder} 的类别 {ds.classes} 与 CIFAR-10 不符。")
-    return ds
+    split = "train" if train else "test"
+    jpegs, targets = _read_cifar10_archive()[split]
+    return CIFAR10Archive(jpegs, targets, split, transform)
+
+
+def cifar10_tensors(train: bool = True):
+    """整个 CIFAR-10 训练集或测试集，一次解码成张量：``(images, labels)``。
+
+    ``images`` 是 ``uint8`` 的 ``N×3×32×32``（0–255），``labels`` 是 ``int64`` 的 ``N``，样本顺序与
+    :func:`cifar10` 相同。第一次调用时解码全部 JPEG 并缓存到 ``data/cifar10_<split>_uint8.pt``
+    （仓库克隆里；Colab 里缓存在 ``./data``），以后直接读缓存。在 CPU 上训练时，
+    用它在张量上做数据增强，比每个样本解码一次 JPEG 快得多。
+    """
+    import numpy as np
+    import torch
+
+    split = "train" if train else "test"
+    data = repo_data_dir()
+    if data is not None:
+        key = ARCHIVES["cifar10_jpg.tar.gz"][0]
+        cache = data / f"cifar10_{split}_uint8.pt"
+    else:
+        key = "torchvision-CIFAR10"
+        cache = Path("data").resolve() / f"cifar10_{split}_uint8.pt"
+    if cache.is_file():
+        try:
+            saved = torch.load(cache, weights_only=True)
+            if saved.get("source") == key:
+                return saved["images"], saved["labels"]
+        except Exception:  # 缓存损坏：下面重新解码
+            pass
+    if data is not None:
+        from PIL import Image
+
+        jpegs, targets = _read_cifar10_archive()[split]
+        images = np.empty((len(jpegs), 32, 32, 3), dtype=np.uint8)
+        for i, jpeg in enumerate(jpegs):
+            with Image.open(io.BytesIO(jpeg)) as im:
+                images[i] = np.asarray(im.convert("RGB"))
+        labels = np.asarray(targets, dtype=np.int64)
+    else:
+        official = cifar10(train=train)
+        images, labels = official.data, np.asarray(official.targets, dtype=np.int64)
+    images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    labels = torch.from_numpy(labels)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    torch.save({"source": key, "images": images, "labels": labels}, tmp)
+    tmp.replace(cache)
+    return images, labels

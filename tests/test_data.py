@@ -130,3 +130,86 @@ def test_cifar10_from_the_repo():
     assert test.classes == ptnotes.CIFAR10_CLASSES
     image, label = test[0]
     assert image.size == (32, 32) and label == 0
+    assert len(ptnotes.cifar10(train=True)) == 50000
+
+
+@pytest.fixture
+def cifar_repo(fake_repo):
+    shutil.copy(ROOT / "data" / "cifar10_jpg.tar.gz", fake_repo / "data")
+    return fake_repo
+
+
+def test_cifar10_is_read_from_the_archive_in_imagefolder_order(cifar_repo, tmp_path):
+    """不解压成文件，但样本和顺序与 ImageFolder 读解压后的目录完全相同。"""
+    import numpy as np
+    from torchvision import datasets
+
+    ptnotes = load_ptnotes(cifar_repo / "chapters")
+    test = ptnotes.cifar10(train=False)
+    assert sorted(p.name for p in (cifar_repo / "data").iterdir()) == [
+        "SHA256SUMS", "cifar10_jpg.tar.gz", "hymenoptera_data.tar.gz"]
+    out = tmp_path / "extracted"
+    with tarfile.open(cifar_repo / "data" / "cifar10_jpg.tar.gz") as tf:
+        tf.extractall(out, members=[m for m in tf.getmembers() if m.name.startswith("cifar10_jpg/test")],
+                      filter="data")
+    folder = datasets.ImageFolder(out / "cifar10_jpg" / "test")
+    assert folder.classes == test.classes and folder.targets == test.targets
+    for i in (0, 1, 999, 1000, 4321, 9999):
+        assert np.array_equal(np.asarray(folder[i][0]), np.asarray(test[i][0])), i
+
+
+def test_cifar10_tensors_decoded_once_and_cached(cifar_repo):
+    import numpy as np
+    import torch
+
+    ptnotes = load_ptnotes(cifar_repo / "chapters")
+    images, labels = ptnotes.cifar10_tensors(train=False)
+    assert images.shape == (10000, 3, 32, 32) and images.dtype == torch.uint8
+    assert labels.dtype == torch.int64 and labels.bincount().tolist() == [1000] * 10
+    test = ptnotes.cifar10(train=False)
+    for i in (0, 5000, 9999):
+        image, label = test[i]
+        assert np.array_equal(np.asarray(image), images[i].permute(1, 2, 0).numpy()) and label == labels[i]
+    cache = cifar_repo / "data" / "cifar10_test_uint8.pt"
+    assert cache.is_file()
+    # 第二次读缓存：缓存里换了内容就会读到换过的内容（证明没有重新解码）
+    saved = torch.load(cache, weights_only=True)
+    saved["labels"] = saved["labels"].flip(0)
+    torch.save(saved, cache)
+    assert torch.equal(ptnotes.cifar10_tensors(train=False)[1], labels.flip(0))
+    # 损坏的缓存被重新生成
+    cache.write_bytes(b"garbage")
+    again, again_labels = ptnotes.cifar10_tensors(train=False)
+    assert torch.equal(again, images) and torch.equal(again_labels, labels)
+
+
+def test_corrupted_cifar10_archive_is_refused(cifar_repo):
+    corrupt(cifar_repo / "data" / "cifar10_jpg.tar.gz")
+    ptnotes = load_ptnotes(cifar_repo / "chapters")
+    with pytest.raises(ptnotes.DataError, match="已损坏") as err:
+        ptnotes.cifar10(train=False)
+    assert "git checkout -- data/cifar10_jpg.tar.gz" in str(err.value)
+    with pytest.raises(ptnotes.DataError, match="已损坏"):
+        ptnotes.cifar10_tensors(train=True)
+
+
+def test_missing_cifar10_archive_says_how_to_restore(fake_repo):
+    ptnotes = load_ptnotes(fake_repo / "chapters")
+    with pytest.raises(ptnotes.DataError, match=r"找不到 data/cifar10_jpg\.tar\.gz"):
+        ptnotes.cifar10(train=True)
+
+
+def test_setup_checks_the_minimum_torch_and_seeds(monkeypatch):
+    import random
+
+    import numpy as np
+    import torch
+
+    ptnotes = load_ptnotes(ROOT / "chapters")
+    ptnotes.setup(seed=3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    ptnotes.setup(seed=3)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+    monkeypatch.setattr(torch, "__version__", "2.3.1+cu121")
+    with pytest.raises(RuntimeError, match=r"需要 PyTorch 2\.6 或更新的版本，当前是 2\.3\.1"):
+        ptnotes.setup()

@@ -93,3 +93,28 @@ def test_ptnotes_bootstrap_is_the_same_everywhere_and_points_at_this_repo():
             users += 1
             assert "\n".join(snippet) in code, f"{path.name}: the ptnotes bootstrap differs from CONTRIBUTING.md"
     assert users >= 4
+
+
+WARNING_LINE = re.compile(r"\b\w*Warning\b")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_show_no_warnings(path):
+    """make run 和 nbval 都用 PYTHONWARNINGS=default 运行：存下的输出里不能有警告。
+
+    正文要讲的警告在单元里用 warnings.catch_warnings(record=True) 接住再打印到 stdout；
+    stderr 上出现的警告文字都是没人处理的。
+    """
+    for number, c in enumerate((c for c in cells(path) if c["cell_type"] == "code"), 1):
+        for o in c.get("outputs", []):
+            if o["output_type"] == "stream" and o["name"] == "stderr":
+                text = "".join(o["text"])
+                assert not WARNING_LINE.search(text), f"code cell {number} shows a warning on stderr: {text[:300]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_exact_version_asserts_in_notebooks(path):
+    """版本由 tests/test_versions.py 检查；笔记本里断言确切版本会让 Colab 里的读者卡住。"""
+    for c in cells(path):
+        src = "".join(c["source"])
+        assert not re.search(r"assert[^\n]*__version__[^\n]*==", src), f"exact version assert: {src[:120]!r}"
