@@ -36,7 +36,10 @@ import torch as _claims_torch
 _CLAIMS_OFFSET = {offset}
 
 def _claims_shifted(seed):
-    return seed if seed is None else int(seed) + _CLAIMS_OFFSET
+    # 只移动整数种子；DataLoader 的工作进程用数组给 NumPy 播种，保持原样
+    if isinstance(seed, (int, _claims_np.integer)) and not isinstance(seed, bool):
+        return int(seed) + _CLAIMS_OFFSET
+    return seed
 
 def _claims_wrap(function):
     def wrapper(seed=None, *args, **kwargs):
