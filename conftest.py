@@ -22,5 +22,6 @@ def pytest_terminal_summary(terminalreporter):
 
 def pytest_report_header(config):
     """在报告开头写明比对笔记本时的数值配置（见 Makefile 与 CONTRIBUTING.md）。"""
-    names = ("PTNOTES_NUM_THREADS", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "PYTHONWARNINGS")
+    names = ("PTNOTES_NUM_THREADS", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+             "ONEDNN_MAX_CPU_ISA", "PYTHONWARNINGS")
     return "numerics: " + ", ".join(f"{n}={os.environ.get(n, '(unset)')}" for n in names)

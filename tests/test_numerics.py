@@ -14,19 +14,22 @@ import nbformat
 from conftest import ROOT
 
 PROBE = """\
+import os
 import sys
 import ptnotes
 import torch
 ptnotes.setup()
 print("threads:", torch.get_num_threads())
 print("cpu capability:", torch.backends.cpu.get_cpu_capability())
+print("mkl/onednn isa:", os.environ.get("MKL_ENABLE_INSTRUCTIONS"), os.environ.get("ONEDNN_MAX_CPU_ISA"))
 print("warnings:", sys.warnoptions)
 """
 
 
 def make(*args, env=None):
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "PTNOTES_NUM_THREADS", "MAKEFLAGS", "MAKELEVEL"}}
+             if k not in {"OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "PTNOTES_NUM_THREADS", "MKL_ENABLE_INSTRUCTIONS",
+                          "ONEDNN_MAX_CPU_ISA", "MAKEFLAGS", "MAKELEVEL"}}
     clean.update(env or {})
     return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=clean,
                           capture_output=True, text=True, timeout=600)
@@ -59,14 +62,14 @@ def test_make_test_compares_under_another_numerical_configuration(tmp_path):
     recorded = make("run", f"NB={path}")
     assert recorded.returncode == 0, recorded.stderr
     recorded_out = stdout(path)
-    assert "warnings: ['default']" in recorded_out
+    assert "warnings: ['default']" in recorded_out and "mkl/onednn isa: None None" in recorded_out
 
     # make run 记录的输出在 make test 的配置下比对失败：两种配置确实不同
     compared = make("test-notebooks", f"NB={path}")
     assert compared.returncode != 0, compared.stdout[-2000:]
 
-    # 存着测试配置应有输出的副本通过：3 个线程、基线指令集、PYTHONWARNINGS=default 真的到了内核里
-    with_output(path, "threads: 3\ncpu capability: DEFAULT\nwarnings: ['default']\n")
+    # 存着测试配置应有输出的副本通过：3 个线程、基线指令集、MKL/oneDNN 限于 AVX2、PYTHONWARNINGS=default 真的到了内核里
+    with_output(path, "threads: 3\ncpu capability: DEFAULT\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
     compared = make("test-notebooks", f"NB={path}")
     assert compared.returncode == 0, compared.stdout[-2000:]
     assert "PTNOTES_NUM_THREADS=3" in compared.stdout and "ATEN_CPU_CAPABILITY=default" in compared.stdout
@@ -74,6 +77,6 @@ def test_make_test_compares_under_another_numerical_configuration(tmp_path):
 
 def test_command_line_overrides_reach_the_kernel(tmp_path):
     path = probe_notebook(tmp_path)
-    with_output(path, "threads: 1\ncpu capability: DEFAULT\nwarnings: ['default']\n")
+    with_output(path, "threads: 1\ncpu capability: DEFAULT\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
     compared = make("test-notebooks", f"NB={path}", env={"OMP_NUM_THREADS": "1"})
     assert compared.returncode == 0, compared.stdout[-2000:]
