@@ -11,15 +11,16 @@ NB     ?= chapters
 
 # 数值配置（CONTRIBUTING.md「输出在每台机器上都一样」）。make run 用本机的默认配置记录输出
 # （PyTorch 默认线程数、CPU 支持的最快指令集）；make test 换一种配置重跑比对：3 个线程
-# （ptnotes.setup() 读 PTNOTES_NUM_THREADS）、基线 ATen 内核（ATEN_CPU_CAPABILITY=default），
-# 矩阵乘法（MKL）和卷积（oneDNN）最多用 AVX2 指令，像一台没有 AVX-512 的机器。
+# （ptnotes.setup() 读 PTNOTES_NUM_THREADS），ATen 内核（ATEN_CPU_CAPABILITY=avx2）、矩阵乘法（MKL）
+# 和卷积（oneDNN）都最多用 AVX2 指令，像一台没有 AVX-512 的机器。
 # 随机器而变的输出因此在作者自己的机器上就会失败。两者都可以在命令行覆盖，例如
-# OMP_NUM_THREADS=1 make test（这时不再设 PTNOTES_NUM_THREADS）或 ATEN_CPU_CAPABILITY=avx2 make test。
+# OMP_NUM_THREADS=1 make test（这时不再设 PTNOTES_NUM_THREADS），或用最严的基线内核
+# ATEN_CPU_CAPABILITY=default make test-notebooks（慢一倍，训练章节超出时间预算，make claims 也用它）。
 TEST_THREADS ?= 3
 ifdef OMP_NUM_THREADS
 TEST_THREADS :=
 endif
-ATEN_CPU_CAPABILITY ?= default
+ATEN_CPU_CAPABILITY ?= avx2
 MKL_ENABLE_INSTRUCTIONS ?= AVX2
 ONEDNN_MAX_CPU_ISA ?= AVX2
 TEST_ENV := PTNOTES_NUM_THREADS=$(TEST_THREADS) ATEN_CPU_CAPABILITY=$(ATEN_CPU_CAPABILITY) \

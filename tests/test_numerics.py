@@ -68,15 +68,15 @@ def test_make_test_compares_under_another_numerical_configuration(tmp_path):
     compared = make("test-notebooks", f"NB={path}")
     assert compared.returncode != 0, compared.stdout[-2000:]
 
-    # 存着测试配置应有输出的副本通过：3 个线程、基线指令集、MKL/oneDNN 限于 AVX2、PYTHONWARNINGS=default 真的到了内核里
-    with_output(path, "threads: 3\ncpu capability: DEFAULT\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
+    # 存着测试配置应有输出的副本通过：3 个线程、ATen/MKL/oneDNN 都限于 AVX2、PYTHONWARNINGS=default 真的到了内核里
+    with_output(path, "threads: 3\ncpu capability: AVX2\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
     compared = make("test-notebooks", f"NB={path}")
     assert compared.returncode == 0, compared.stdout[-2000:]
-    assert "PTNOTES_NUM_THREADS=3" in compared.stdout and "ATEN_CPU_CAPABILITY=default" in compared.stdout
+    assert "PTNOTES_NUM_THREADS=3" in compared.stdout and "ATEN_CPU_CAPABILITY=avx2" in compared.stdout
 
 
 def test_command_line_overrides_reach_the_kernel(tmp_path):
     path = probe_notebook(tmp_path)
-    with_output(path, "threads: 1\ncpu capability: DEFAULT\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
+    with_output(path, "threads: 1\ncpu capability: AVX2\nmkl/onednn isa: AVX2 AVX2\nwarnings: ['default']\n")
     compared = make("test-notebooks", f"NB={path}", env={"OMP_NUM_THREADS": "1"})
     assert compared.returncode == 0, compared.stdout[-2000:]
