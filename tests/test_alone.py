@@ -1,0 +1,254 @@
+"""每一章都能单独运行：像 Colab 那样，一个笔记本被复制到空目录里，公共代码和数据都从课程仓库下载。
+
+“课程仓库”是 127.0.0.1 上的本地服务器，按 raw.githubusercontent.com 的路径提供仓库里 ptnotes.py 和
+数据压缩包的副本；笔记本通过 PTNOTES_PY_URL / PTNOTES_DATA_URL 找到它（与 Colab 里的默认地址只差这两个变量），
+别的网络请求一律失败（代理指向关着的端口）。每章用 make test-notebooks（nbval，和 make test 相同的清洗规则和
+数值配置）严格比对存下的输出：单独打开时看到的就是网站上的输出。内核里能导入一个 google.colab 替身，并且
+像在 Colab 里一样启动时就已导入，这样“以为自己不在 Colab 里”的代码也会被测到。
+
+整章运行的测试标记为 alone（make test-alone，约 10 分钟）；引导代码的测试很快，在 make test-unit 里。
+只跑一章：.venv/bin/python -m pytest tests/test_alone.py -m alone -k 05_transforms
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, toc_entries
+from webserver import RAW, closed_url, offline_env, serve
+
+CHAPTERS = [ROOT / f"{entry}.ipynb" for entry in toc_entries() if entry.startswith("chapters/")]
+SECONDS: dict[str, float] = {}
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(f"tool_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bootstrap = load_tool("bootstrap")
+PUBLISHED = bootstrap.raw_base().removeprefix(RAW)  # 如 /ptnotes/pytorch-shizhan-biji/main
+PTNOTES = (ROOT / "chapters" / "ptnotes.py").read_bytes()
+VERSION = bootstrap.ptnotes_version()
+
+
+# ---- 引导代码（每章准备单元的开头）----
+
+def test_every_chapter_starts_with_the_current_bootstrap():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "bootstrap.py"), "--check"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = bootstrap.bootstrap_code()
+    for path in CHAPTERS:
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        assert first.source.startswith(code + "\n"), path.name
+
+
+def test_contributing_shows_the_same_bootstrap():
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    snippet = guide.split("```python\n", 1)[1].split("```", 1)[0].rstrip("\n").split("\n")
+    code = bootstrap.bootstrap_code().split("\n")
+    assert snippet[0] == "import " + ", ".join(line.removeprefix("import ") for line in bootstrap.IMPORTS)
+    assert snippet[1:] == code[len(bootstrap.IMPORTS):]
+
+
+def test_rewrite_is_idempotent_and_keeps_the_chapter_imports():
+    old = ('import os\nimport pathlib\nimport urllib.request\n\n# 旧的引导代码\n'
+           'PTNOTES_URL = "https://example.org/ptnotes.py"\nif not pathlib.Path("ptnotes.py").exists():\n'
+           '    urllib.request.urlretrieve(PTNOTES_URL, "ptnotes.py")\nimport ptnotes\n\n'
+           'import sys\nimport warnings\n\nimport torch\n\nptnotes.setup()')
+    code = bootstrap.bootstrap_code()
+    new = bootstrap.rewrite(old, code)
+    assert new == code + "\n\nimport warnings\n\nimport torch\n\nptnotes.setup()"
+    assert bootstrap.rewrite(new, code) == new
+    with pytest.raises(ValueError):
+        bootstrap.rewrite("print('no setup here')", code)
+
+
+def run_bootstrap(folder, py_url, before=""):
+    """在 folder 里用一个新的 Python 进程执行引导代码，再打印 ptnotes.VERSION。"""
+    code = before + bootstrap.bootstrap_code() + "\nprint(ptnotes.VERSION)\n"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PTNOTES_PY_URL"] = py_url
+    return subprocess.run([sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def repo_site():
+    with serve() as site:
+        site.add(f"{PUBLISHED}/chapters/ptnotes.py", PTNOTES)
+        yield site
+
+
+def stale_copies():
+    text = PTNOTES.decode()
+    body = text.rstrip().rsplit("\n", 1)[0] + "\n"
+    return {
+        "older version": body + "VERSION = 1\n",
+        "no VERSION line (old or cut at a line end)": body,
+        "cut in the middle": text[: len(text) // 2],
+        "empty": "",
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", *stale_copies()])
+def test_bootstrap_fetches_a_missing_or_stale_ptnotes(tmp_path, repo_site, kind):
+    if kind != "missing":
+        (tmp_path / "ptnotes.py").write_text(stale_copies()[kind], encoding="utf-8")
+    result = run_bootstrap(tmp_path, repo_site.url + f"{PUBLISHED}/chapters/ptnotes.py")
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == (f"{VERSION}\n", "")  # 引导代码自己不打印任何东西
+    assert (tmp_path / "ptnotes.py").read_bytes() == PTNOTES
+    assert repo_site.requests == [(f"{PUBLISHED}/chapters/ptnotes.py", 200)]
+
+
+def test_bootstrap_replaces_a_stale_module_already_imported(tmp_path, repo_site):
+    """同一个内核里先导入过旧版本（比如上一次打开时），重新运行准备单元也会换成新的。"""
+    (tmp_path / "ptnotes.py").write_text(stale_copies()["older version"], encoding="utf-8")
+    result = run_bootstrap(tmp_path, repo_site.url + f"{PUBLISHED}/chapters/ptnotes.py",
+                           before="import ptnotes\nassert ptnotes.VERSION == 1\n")
+    assert result.stdout == f"{VERSION}\n", result.stderr
+
+
+@pytest.mark.parametrize("version", [VERSION, VERSION + 1])
+def test_bootstrap_keeps_a_good_copy_offline(tmp_path, version):
+    text = PTNOTES.decode().rstrip().rsplit("\n", 1)[0] + f"\nVERSION = {version}\n"
+    (tmp_path / "ptnotes.py").write_text(text, encoding="utf-8")
+    result = run_bootstrap(tmp_path, closed_url() + "/ptnotes.py")
+    assert result.stdout == f"{version}\n", result.stderr
+    assert (tmp_path / "ptnotes.py").read_text(encoding="utf-8") == text
+
+
+def test_bootstrap_in_the_repo_uses_the_repo_copy():
+    result = run_bootstrap(ROOT / "chapters", closed_url() + "/ptnotes.py")
+    assert result.stdout == f"{VERSION}\n", result.stderr
+
+
+def test_failed_bootstrap_download_leaves_no_half_file(tmp_path, repo_site):
+    url = repo_site.url + f"{PUBLISHED}/chapters/ptnotes.py"
+    missing = run_bootstrap(tmp_path, url + ".404")
+    assert missing.returncode != 0 and "HTTP Error 404" in missing.stderr
+    assert not (tmp_path / "ptnotes.py").exists()
+    # 下载到一半断开：旧文件原样保留，下次重新运行时再下载
+    repo_site.add(f"{PUBLISHED}/chapters/cut.py", PTNOTES, truncate=True)
+    stale = stale_copies()["older version"]
+    (tmp_path / "ptnotes.py").write_text(stale, encoding="utf-8")
+    cut = run_bootstrap(tmp_path, repo_site.url + f"{PUBLISHED}/chapters/cut.py")
+    assert cut.returncode != 0 and "IncompleteRead" in cut.stderr
+    assert (tmp_path / "ptnotes.py").read_text(encoding="utf-8") == stale
+
+
+# ---- 整章单独运行 ----
+
+@pytest.fixture(scope="module")
+def published():
+    """127.0.0.1 上的“已发布课程仓库”：仓库里 ptnotes.py 和数据压缩包的副本，路径与 raw.githubusercontent.com 相同。"""
+    with serve() as site:
+        site.add(f"{PUBLISHED}/chapters/ptnotes.py", PTNOTES)
+        for line in (ROOT / "data" / "SHA256SUMS").read_text().splitlines():
+            name = line.split()[1]
+            site.add(f"{PUBLISHED}/data/{name}", (ROOT / "data" / name).read_bytes())
+        yield site
+
+
+@pytest.fixture(scope="module")
+def colab_stub(tmp_path_factory):
+    """一个能导入的 google.colab 替身（PYTHONPATH），内核启动时就导入它（IPYTHONDIR 的 startup），像 Colab。"""
+    folder = tmp_path_factory.mktemp("colab_stub")
+    package = folder / "site" / "google" / "colab"  # google/ 下不放 __init__.py：它和 protobuf 共用 google 命名空间
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('"""测试用的 google.colab 替身：只证明代码在“Colab 里”也走得通。"""\n')
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-google-colab.py").write_text("import google.colab  # noqa: F401\n")
+    return folder
+
+
+def alone_env(site, stub):
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    env = offline_env(env)
+    env["PTNOTES_PY_URL"] = f"{site.url}{PUBLISHED}/chapters/ptnotes.py"
+    env["PTNOTES_DATA_URL"] = f"{site.url}{PUBLISHED}/data"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(stub / "site"), os.environ.get("PYTHONPATH")) if p)
+    env["IPYTHONDIR"] = str(stub / "ipython")
+    return env
+
+
+def nbval_alone(notebook: Path, workdir: Path, env) -> tuple[subprocess.CompletedProcess, float]:
+    """把 notebook 单独复制到空目录 workdir，用 make test-notebooks 运行并比对；返回结果和秒数。"""
+    workdir.mkdir()
+    shutil.copy(notebook, workdir / notebook.name)
+    start = time.perf_counter()
+    result = subprocess.run(["make", "--no-print-directory", "test-notebooks", f"NB={workdir / notebook.name}"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    return result, time.perf_counter() - start
+
+
+def report(request, line):
+    """直接写到终端（不被 pytest 的输出捕获吞掉）。"""
+    plugins = request.config.pluginmanager
+    with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+        plugins.get_plugin("terminalreporter").write_line(line)
+
+
+@pytest.fixture(scope="module")
+def seconds_table(request):
+    yield SECONDS
+    if SECONDS:
+        report(request, "\nseconds per chapter, run alone (make test-notebooks in an empty folder):")
+        for name, seconds in SECONDS.items():
+            report(request, f"{seconds:7.1f} s  {name}")
+        report(request, f"{sum(SECONDS.values()):7.1f} s  total")
+
+
+@pytest.mark.alone
+def test_colab_stub_is_imported_when_the_kernel_starts(tmp_path, published, colab_stub):
+    probe = nbformat.v4.new_notebook()
+    probe.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(
+        'import sys\nprint("google.colab" in sys.modules)\nimport google.protobuf\nprint("protobuf ok")',
+        execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="True\nprotobuf ok\n")]
+    probe.cells = [cell]
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    result, _ = nbval_alone(tmp_path / "probe.ipynb", tmp_path / "content", alone_env(published, colab_stub))
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def downloads_needed(notebook):
+    code = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    paths = [f"{PUBLISHED}/chapters/ptnotes.py"]
+    if "ptnotes.hymenoptera(" in code:
+        paths.append(f"{PUBLISHED}/data/hymenoptera_data.tar.gz")
+    if re.search(r"ptnotes\.cifar10(_tensors)?\(", code):
+        paths.append(f"{PUBLISHED}/data/cifar10_jpg.tar.gz")
+    return sorted(paths)
+
+
+@pytest.mark.alone
+@pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_alone_shows_the_stored_outputs(notebook, tmp_path, published, colab_stub, seconds_table, request):
+    published.requests.clear()
+    workdir = tmp_path / "content"
+    env = alone_env(published, colab_stub)
+    env["PTNOTES_RECORD_AS"] = f"chapters/{notebook.name}"   # conftest.py 把秒数记在这一章名下（教师页的运行时间）
+    result, seconds = nbval_alone(notebook, workdir, env)
+    seconds_table[notebook.name] = seconds
+    report(request, f"  {notebook.name} alone: {seconds:.1f} s")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    # 从“课程仓库”下载的正是本章要用的文件，每个一次，没有 404
+    assert sorted(published.requests) == [(path, 200) for path in downloads_needed(notebook)]
+    assert (workdir / "ptnotes.py").read_bytes() == PTNOTES
