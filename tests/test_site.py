@@ -1,14 +1,18 @@
-"""构建出的网站（make book 的结果）：每页都在、输出和图都在、公式和搜索离线可用、Colab 按钮指向正确的笔记本。"""
+"""构建出的网站（make book 的结果）：每页都在、输出和图都在、公式和搜索离线可用、Colab 按钮指向正确的笔记本；
+每页的脚本不重复加载、界面是中文、答案按钮是「参考答案 N」、小节锚点可读（在浏览器里的检查见 test_browser.py）。"""
 
 import html
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, toc_entries
 
-SITE = ROOT / "_build" / "html"
+# 默认检查 make book 的结果；PTNOTES_SITE_DIR 可以指向另一次构建的 html 目录
+SITE = Path(os.environ.get("PTNOTES_SITE_DIR", ROOT / "_build" / "html")).resolve()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -71,3 +75,86 @@ def test_chinese_search_index():
     terms = json.loads(re.search(r'"terms":\s*(\{.*?\})\s*,\s*"titles"', index).group(1))
     chinese = [t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]+", t)]
     assert {"张量", "安装"} <= set(chinese) and len(chinese) > 100, "jieba 没有装上时中文词条是空的"
+
+
+def _page(page: str) -> str:
+    return (SITE / f"{page}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", toc_entries())
+def test_every_script_loads_once(page):
+    """MathJax 只作为 mathjax_path 加载一次（ui/、a11y/ 组件由它按需加载，不能作为 <script> 出现）；
+    同一个文件、同一段内联脚本都只出现一次（重复的 `const THEBE_JS_URL` 曾让每页报 SyntaxError）。"""
+    text = _page(page)
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", text, flags=re.S)
+    sources = [re.search(r'src="([^"?]+)', attrs).group(1) for attrs, _ in scripts if 'src="' in attrs]
+    assert [s for s in sources if "/mathjax/" in s and not s.endswith("/mathjax/tex-chtml-full.js")] == []
+    assert len(sources) == len(set(sources)), sorted(s for s in sources if sources.count(s) > 1)
+    inline = [body.strip() for attrs, body in scripts if 'src="' not in attrs and body.strip()]
+    assert len(inline) == len(set(inline)), sorted({b[:80] for b in inline if inline.count(b) > 1})
+    assert not (ROOT / "_static" / "mathjax").exists(), "MathJax 放在 _vendor/mathjax：_static/ 里的 *.js 会被加到每一页"
+
+
+ENGLISH_UI = ["Show code cell", "Hide code cell", "Toggle primary sidebar", "Toggle secondary sidebar",
+              "Toggle hidden content", "Launch interactive content", "Color mode", "System Settings",
+              "Search this book", "Link to this heading", "Click to show", "Print to PDF", 'aria-label="Main"',
+              'aria-label="Page"']
+
+
+@pytest.mark.parametrize("page", toc_entries())
+def test_one_menu_button_and_chinese_interface(page):
+    """只有一个 ≡（.primary-toggle）：pydata-sphinx-theme 0.17 只给第一个挂点击处理；界面文字是中文。"""
+    text = _page(page)
+    assert len(re.findall(r'class="[^"]*\bprimary-toggle\b', text)) == 1
+    assert [e for e in ENGLISH_UI if e in text] == []
+    assert '<link rel="icon" href="' in text
+
+
+@pytest.mark.parametrize("page", [p for p in toc_entries() if (ROOT / f"{p}.ipynb").is_file()])
+def test_solution_buttons_name_their_exercise(page):
+    """每个答案单元（hide-cell，源码以 `# 参考答案 N` 开头）的按钮是「参考答案 N」，展开后是「收起参考答案 N」。"""
+    nb = json.loads((ROOT / f"{page}.ipynb").read_text(encoding="utf-8"))
+    numbers = [m.group(1) for c in nb["cells"] if c["cell_type"] == "code" and "hide-cell" in c["metadata"].get("tags", [])
+               for m in [re.match(r"#\s*参考答案\s*(\d+)", "".join(c["source"]).lstrip())] if m]
+    assert numbers, "每章都有练习答案"
+    text = _page(page)
+    shown = re.findall(r'<details class="[^"]*\bsolution\b[^"]*" id="参考答案-(\d+)">\s*<summary>\s*'
+                       r'<p class="collapsed admonition-title">参考答案 (\d+)</p>\s*'
+                       r'<p class="expanded admonition-title">收起参考答案 (\d+)</p>', text)
+    assert shown == [(n, n, n) for n in numbers]
+
+
+@pytest.mark.parametrize("page", toc_entries())
+def test_section_anchors_are_readable(page):
+    """小节的 id 来自标题文字（#本章目标），不是 #id8；本页目录的每个链接都指向页面上的一节。"""
+    text = _page(page)
+    ids = re.findall(r'<section\b[^>]*\bid="([^"]+)"', text)
+    assert ids and [i for i in ids if re.fullmatch(r"id\d+", i)] == []
+    assert len(ids) == len(set(ids))
+    toc = re.findall(r'class="reference internal nav-link" href="#([^"]+)"', text)
+    assert set(toc) <= set(ids), set(toc) - set(ids)
+
+
+@pytest.mark.parametrize("page", toc_entries())
+def test_internal_links_resolve(page):
+    """页面上每个站内链接都指向存在的文件，带 #锚点 的还要指向那一页上存在的 id（可读锚点改过 id 以后仍然成立）。"""
+    import urllib.parse
+
+    here = SITE / f"{page}.html"
+    text = here.read_text(encoding="utf-8")
+    broken = []
+    for href in set(re.findall(r'<a\b[^>]*\bhref="([^"]*)"', text)):
+        href = html.unescape(href)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href) or href.startswith("//"):
+            continue  # 站外链接（Colab、GitHub）不在这里查
+        path, _, fragment = href.partition("#")
+        target = (here.parent / urllib.parse.unquote(path)).resolve() if path else here
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            broken.append(href)
+        elif fragment and target.suffix == ".html":
+            ids = set(re.findall(r'\bid="([^"]+)"', target.read_text(encoding="utf-8")))
+            if html.unescape(urllib.parse.unquote(fragment)) not in {html.unescape(i) for i in ids}:
+                broken.append(href)
+    assert broken == [], f"{page}.html 里指不到东西的链接：{sorted(broken)[:10]}"

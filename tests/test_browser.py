@@ -1,0 +1,454 @@
+"""网站在真实浏览器里：Debian 的 Chromium（/usr/bin/chromium），由 Playwright（PyPI）驱动，不用 playwright install。
+
+测试自己在 127.0.0.1 上提供 _build/html（make test 先构建它），目录（_toc.yml）里的每一页在 1280 px（桌面）
+和 390 px（手机）宽时各打开一次，检查：
+- 控制台没有错误，没有失败的请求，没有发往 127.0.0.1 以外的请求（这些请求被拦下并记录）；
+- 页面不左右滚动，代码框和输出框里的内容不藏在右边；
+- ≡ 按钮能打开和关上章节目录（手机上是弹出的目录，桌面上是收起/展开侧栏）；手机上“本页目录”按钮也能开关；
+- 每个练习答案的按钮是「参考答案 N」，编号与练习一致，点开能看到代码；
+- 每张图按栏宽显示，点一下按原始大小显示；手机上图里的字不小于 MIN_FIGURE_TEXT_PX（估算，见下）；
+- 界面上没有主题留下的英文按钮文字。
+每页两种宽度的整页截图（JPEG）写在 _build/screenshots/（desktop-1280/、phone-390/），供人看。
+另外：小节锚点可读（#本章目标），能跳过去。
+搜索：SEARCH_TABLE 里每个学习者会输入的词，都要在前三个结果里找到讲它的那一章；结果表打印在测试输出里。
+
+没有 Chromium 时：以 root 运行且有 apt-get（CI）就自动安装，否则测试失败并给出要运行的那一条命令，从不跳过。
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+import urllib.parse
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, toc_entries
+
+# 默认检查 make book 的结果；PTNOTES_SITE_DIR 可以指向另一次构建的 html 目录（截图写在它旁边的 screenshots/）
+SITE = Path(os.environ.get("PTNOTES_SITE_DIR", ROOT / "_build" / "html")).resolve()
+SHOTS = SITE.parent / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
+INSTALL_COMMAND = "sudo apt-get install -y " + " ".join(APT_PACKAGES)
+# TOOLCHAIN.md：这样启动的 Chromium 不会自己联网（更新、同步、QUIC）
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+PAGES = toc_entries()
+
+# 手机上图里最小的字至少这么高（CSS 像素）。估算：图是 matplotlib 以 dpi 100 画的（inline 后端的默认值），
+# 字号取画图单元源码里最小的 fontsize=/labelsize=/size=（没写时是默认的 10 pt），
+# 高度 = 字号 / 72 × 100 × 显示宽度 / 原始宽度。8 英寸宽的图（约 790 px）在 390 px 的手机上缩到 0.45 倍，
+# 10 pt 的字只剩 6 px；图宽 6.4 英寸（matplotlib 的默认）时是 7.9 px。
+MIN_FIGURE_TEXT_PX = 7.0
+FIGURE_DPI = 100
+NAMED_SIZES = {"xx-small": 5.79, "x-small": 6.94, "small": 8.33, "medium": 10.0, "large": 12.0}
+
+# 学习者会输入的词 → 讲它的那一页（必须出现在前三个结果里）。不在目录里的页面（还没写完的章节）不查。
+SEARCH_TABLE = [
+    ("数据加载", "chapters/04_dataset_dataloader"),
+    ("数据 加载", "chapters/04_dataset_dataloader"),
+    ("数据集", "chapters/04_dataset_dataloader"),
+    ("DataLoader", "chapters/04_dataset_dataloader"),
+    ("自动求导", "chapters/03_autograd"),
+    ("计算图", "chapters/03_autograd"),
+    ("张量形状", "chapters/02_tensors"),
+    ("广播", "chapters/02_tensors"),
+    ("安装", "chapters/01_setup"),
+    ("数据增强", "chapters/05_transforms"),
+    ("图像变换", "chapters/05_transforms"),
+    ("标准化", "chapters/05_transforms"),
+    ("可视化", "chapters/06_tensorboard"),
+    ("模块", "chapters/07_nn_module"),
+    ("卷积", "chapters/08_layers"),
+    ("参数初始化", "chapters/09_init"),
+    ("损失函数", "chapters/10_losses"),
+    ("交叉熵", "chapters/10_losses"),
+    ("优化器", "chapters/11_optim"),
+    ("学习率", "chapters/11_optim"),
+    ("学习率调度", "chapters/11_optim"),
+    ("批量归一化", "chapters/12_bn_and_gradients"),
+    ("梯度消失", "chapters/12_bn_and_gradients"),
+    ("梯度裁剪", "chapters/12_bn_and_gradients"),
+    ("显存", "chapters/14_gpu"),
+    ("微调", "chapters/15_save_load_finetune"),
+    ("保存模型", "chapters/15_save_load_finetune"),
+    ("迁移学习", "chapters/15_save_load_finetune"),
+    ("完整训练", "chapters/13_train_cifar10"),
+    ("CIFAR-10", "chapters/13_train_cifar10"),
+    ("推理模式", "chapters/16_inference"),
+    ("常见报错", "chapters/17_pitfalls"),
+    ("术语表", "appendix/glossary"),
+]
+TOP = 3
+
+# 主题留下的英文界面文字（按钮、提示、无障碍标签）；出现任何一个都说明中文界面的修正（_ext/site_theme.py）失效了
+ENGLISH_UI = ["Show code cell", "Hide code cell", "Toggle", "Launch", "Color mode", "System Settings",
+              "Search this book", "Link to this", "Click to", "Download this page", "Fullscreen", "Print to PDF",
+              "Contents", "Copyright", "Back to top", "logo"]
+
+
+# ---------------------------------------------------------------- 环境：Chromium、字体、网站
+
+def _fonts_present() -> bool:
+    """Debian 的 fonts-noto-cjk：没有它，截图里的中文是方框（测试本身不受影响，但截图没法看）。"""
+    return any(Path("/usr/share/fonts").glob("**/NotoSansCJK*"))
+
+
+def _ensure_chromium() -> None:
+    missing = [p for p, ok in (("chromium", CHROMIUM.is_file()), ("fonts-noto-cjk", _fonts_present())) if not ok]
+    if not missing:
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"\n浏览器测试需要 {' '.join(missing)}，以 root 运行，用 apt-get 安装……")
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True, env=env)
+        if CHROMIUM.is_file() and _fonts_present():
+            return
+    pytest.fail(f"浏览器测试需要 Debian 的 Chromium 和中文字体（缺 {' '.join(missing)}）。先运行：{INSTALL_COMMAND}",
+                pytrace=False)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    assert (SITE / "index.html").is_file(), "没有找到 _build/html：先运行 make book（make test 会自动先构建）"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _ensure_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # requirements.txt 里有 playwright；这里只会在没装依赖的环境里发生
+        pytest.fail("没有 playwright：先运行 make venv（按 requirements.txt 安装）", pytrace=False)
+    started = time.perf_counter()
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+        print(f"\n浏览器测试（本模块）共用时 {time.perf_counter() - started:.1f} s")
+
+
+@pytest.fixture(scope="module")
+def contexts(browser, site_url):
+    """每种宽度一个浏览器上下文；127.0.0.1 以外的请求被拦下，记在 context.foreign 里。"""
+    shutil.rmtree(SHOTS, ignore_errors=True)  # 上一次的截图（可能有已经删掉的页面）
+    made = {}
+    for name, (width, height) in WIDTHS.items():
+        phone = name == "phone"
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                      is_mobile=phone, has_touch=phone, locale="zh-CN")
+        foreign: list[str] = []
+
+        def route(route, foreign=foreign):
+            url = route.request.url
+            if url.startswith(site_url + "/") or url == site_url:
+                route.continue_()
+            else:
+                foreign.append(url)
+                route.abort()
+
+        context.route("**/*", route)
+        context.foreign = foreign
+        made[name] = context
+    yield made
+    for context in made.values():
+        context.close()
+
+
+# ---------------------------------------------------------------- 每一页
+
+def _solution_numbers(page: str) -> list[str] | None:
+    """笔记本里练习答案的编号（源码第一行 `# 参考答案 N`）；不是笔记本的页面返回 None。"""
+    path = ROOT / f"{page}.ipynb"
+    if not path.is_file():
+        return None
+    numbers = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"]).lstrip()
+        match = re.match(r"#\s*参考答案\s*(\d+)", source)
+        if cell["cell_type"] == "code" and "hide-cell" in cell["metadata"].get("tags", []) and match:
+            numbers.append(match.group(1))
+    return numbers
+
+
+def _figure_font_sizes(page: str) -> list[float] | None:
+    """页面上每张图（按顺序）所在单元里最小的字号（pt）；不是笔记本的页面返回 None。"""
+    path = ROOT / f"{page}.ipynb"
+    if not path.is_file():
+        return None
+    sizes = []
+    pattern = re.compile(r"(?<![A-Za-z_])(?:fontsize|labelsize|titlesize|size)\s*=\s*"
+                         r"(?:(\d+(?:\.\d+)?)|[\"']([a-z-]+)[\"'])")
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code" or "remove-cell" in cell["metadata"].get("tags", []):
+            continue
+        found = [float(n) if n else NAMED_SIZES.get(name, 10.0) for n, name in pattern.findall("".join(cell["source"]))]
+        smallest = min(found + [10.0])
+        sizes += [smallest for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+    return sizes
+
+
+def _open(context, url):
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"控制台 {m.type}: {m.text[:200]}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"JavaScript 错误: {str(e)[:200]}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    # net::ERR_ABORTED 是页面自己取消的请求（如离开搜索页时还没取完的结果摘要），不是加载失败；
+    # 发往别处的请求由 contexts 的 route 拦下，另外记录
+    page.on("requestfailed", lambda r: problems.append(f"请求失败: {r.url} ({r.failure})")
+            if r.url.startswith("http://127.0.0.1") and "ERR_ABORTED" not in (r.failure or "") else None)
+    page.goto(url, wait_until="load")
+    # 等字体和公式排好，再量尺寸、截图
+    page.evaluate("""async () => {
+        await document.fonts.ready;
+        if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+    }""")
+    return page, problems
+
+
+LAYOUT_JS = """() => {
+  const doc = document.documentElement;
+  const boxes = [...document.querySelectorAll('article.bd-article div.highlight pre')]
+    .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
+    .map(b => b.textContent.trim().split('\\n')[0].slice(0, 60));
+  const column = document.querySelector('article.bd-article').clientWidth;
+  const images = [...document.querySelectorAll('article.bd-article img')].map(img => ({
+    src: img.getAttribute('src'), complete: img.complete, natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width, column, output: !!img.closest('.cell_output')}));
+  const attrs = [...document.querySelectorAll('[title], [aria-label], [placeholder], [alt], [data-bs-title]')]
+    .filter(e => !e.closest('article.bd-article'))
+    .flatMap(e => ['title', 'aria-label', 'placeholder', 'alt', 'data-bs-title'].map(a => e.getAttribute(a)))
+    .filter(Boolean);
+  const texts = [...document.querySelectorAll('summary, button, .admonition-title')]
+    .map(e => e.textContent.trim()).filter(Boolean);
+  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, boxes, images, ui: attrs.concat(texts)};
+}"""
+
+
+def _check_toggle(page, width_name, problems):
+    """≡ 按钮：手机上打开/关上弹出的章节目录；桌面上收起/展开侧栏。"""
+    toggles = page.locator("button.primary-toggle")
+    visible = [i for i in range(toggles.count()) if toggles.nth(i).is_visible()]
+    if len(visible) != 1 or toggles.count() != 1:
+        problems.append(f"≡：应当只有一个 .primary-toggle 且看得见，实际 {toggles.count()} 个、{len(visible)} 个看得见")
+        if not visible:
+            return
+    toggle = toggles.nth(visible[0])
+    if width_name == "phone":
+        dialog = page.locator("#pst-primary-sidebar-modal")
+        toggle.click()
+        try:
+            page.wait_for_function("document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000)
+        except Exception:
+            problems.append("≡（手机）：点了以后章节目录没有打开")
+            return
+        links = dialog.locator("nav.bd-docs-nav a.reference.internal")
+        shown = sum(1 for i in range(links.count()) if links.nth(i).is_visible())
+        if shown < len(PAGES) - 1:
+            problems.append(f"≡（手机）：打开的目录里只看得见 {shown} 个章节链接（目录里有 {len(PAGES)} 页）")
+        page.keyboard.press("Escape")
+        try:
+            page.wait_for_function("!document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000)
+        except Exception:
+            problems.append("≡（手机）：按 Esc 后目录没有关上")
+        # 右上角的“本页目录”按钮（同一个主题缺陷的另一半：隐藏的第二个 .secondary-toggle）
+        secondary = page.locator("button.secondary-toggle")
+        if secondary.count():
+            if secondary.count() != 1 or not secondary.first.is_visible():
+                problems.append(f"本页目录按钮：应当只有一个且看得见，实际 {secondary.count()} 个")
+                return
+            secondary.first.click()
+            try:
+                page.wait_for_function("document.querySelector('#pst-secondary-sidebar-modal').open", timeout=3000)
+                page.keyboard.press("Escape")
+                page.wait_for_function("!document.querySelector('#pst-secondary-sidebar-modal').open", timeout=3000)
+            except Exception:
+                problems.append("本页目录按钮（手机）：点了以后没有打开，或按 Esc 关不上")
+    else:
+        sidebar = page.locator("#pst-primary-sidebar")
+        if not sidebar.is_visible():
+            problems.append("≡（桌面）：侧栏一开始就看不见")
+            return
+        toggle.click()
+        try:
+            page.wait_for_function("getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility === 'hidden'",
+                                   timeout=3000)
+        except Exception:
+            problems.append("≡（桌面）：点了以后侧栏没有收起")
+            return
+        toggle.click()
+        try:
+            page.wait_for_function("getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility === 'visible'",
+                                   timeout=3000)
+        except Exception:
+            problems.append("≡（桌面）：再点一次侧栏没有展开")
+
+
+def _check_solutions(page, page_name, problems):
+    expected = _solution_numbers(page_name)
+    details = page.locator("article.bd-article details.solution")
+    labels = [details.nth(i).locator("summary").inner_text().strip() for i in range(details.count())]
+    if expected is not None and labels != [f"参考答案 {n}" for n in expected]:
+        problems.append(f"答案按钮应当是 {[f'参考答案 {n}' for n in expected]}，实际 {labels}")
+    for i in range(details.count()):
+        item = details.nth(i)
+        item.locator("summary").click()
+        if not item.evaluate("d => d.open") or not item.locator("div.highlight pre").first.is_visible():
+            problems.append(f"点「{labels[i]}」没有打开答案的代码")
+        elif not item.locator("summary").inner_text().strip().startswith("收起"):
+            problems.append(f"打开「{labels[i]}」后按钮没有变成「收起…」")
+
+
+def _check_figures(page, page_name, layout, width_name, problems):
+    fonts = _figure_font_sizes(page_name)
+    outputs = [image for image in layout["images"] if image["output"]]
+    if fonts is not None and len(fonts) != len(outputs):
+        problems.append(f"笔记本里有 {len(fonts)} 张图，页面上的输出里有 {len(outputs)} 张")
+        fonts = None
+    for image in layout["images"]:
+        if not image["complete"] or not image["natural"]:
+            problems.append(f"图没有加载：{image['src']}")
+            continue
+        if image["shown"] > image["column"] + 1:
+            problems.append(f"图比正文栏宽：{image['src']}（{image['shown']:.0f} > {image['column']} px）")
+    for i, image in enumerate(outputs):
+        if width_name != "phone" or not image["natural"]:
+            continue
+        points = fonts[i] if fonts else 10.0
+        text_px = points / 72 * FIGURE_DPI * image["shown"] / image["natural"]
+        if text_px < MIN_FIGURE_TEXT_PX:
+            problems.append(f"手机上第 {i + 1} 张图里最小的字约 {text_px:.1f} px（< {MIN_FIGURE_TEXT_PX}）：{points:g} pt 的字，"
+                            f"图原始宽 {image['natural']} px、显示 {image['shown']:.0f} px；把 figsize 改窄或把字改大")
+    zoomable = page.locator("article.bd-article img.site-zoomable")
+    for i in range(zoomable.count()):
+        image = zoomable.nth(i)
+        image.scroll_into_view_if_needed()
+        image.click()
+        try:
+            page.wait_for_function("document.querySelector('dialog.site-lightbox').open", timeout=3000)
+        except Exception:
+            problems.append(f"点图没有放大：{image.get_attribute('src')}")
+            continue
+        natural, shown = page.evaluate("""() => { const i = document.querySelector('dialog.site-lightbox img');
+                                                 return [i.naturalWidth, i.getBoundingClientRect().width]; }""")
+        if abs(natural - shown) > 1:
+            problems.append(f"放大后的图不是原始大小：{image.get_attribute('src')}（{shown:.0f} px，原始 {natural} px）")
+        page.keyboard.press("Escape")
+        page.wait_for_function("!document.querySelector('dialog.site-lightbox').open", timeout=3000)
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_in_browser(contexts, site_url, page_name, width_name):
+    context = contexts[width_name]
+    page, problems = _open(context, f"{site_url}/{page_name}.html")
+    try:
+        layout = page.evaluate(LAYOUT_JS)
+        shot = SHOTS / f"{width_name}-{WIDTHS[width_name][0]}" / f"{page_name.replace('/', '__')}.jpg"
+        shown_as = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        # JPEG：整页截图在 1280 px 宽时有 3 万多像素高，PNG 编码要几秒
+        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=75)
+
+        if layout["scrollWidth"] > layout["clientWidth"]:
+            problems.append(f"页面左右滚动：内容宽 {layout['scrollWidth']} px，窗口 {layout['clientWidth']} px")
+        for first_line in layout["boxes"]:
+            problems.append(f"代码/输出框里的内容藏在右边：{first_line!r}")
+        for text in layout["ui"]:
+            for english in ENGLISH_UI:
+                if english.lower() in text.lower():
+                    problems.append(f"界面上的英文：{text!r}")
+        _check_solutions(page, page_name, problems)  # 先打开答案：答案里的图这时才看得见、点得到
+        _check_figures(page, page_name, layout, width_name, problems)
+        _check_toggle(page, width_name, problems)
+        if context.foreign:
+            problems.append(f"发往 127.0.0.1 以外的请求：{sorted(set(context.foreign))[:5]}")
+            context.foreign.clear()
+    finally:
+        page.close()
+    assert not problems, f"{page_name}.html（{width_name}，截图 {shown_as}）:\n" + "\n".join(problems)
+
+
+def test_section_anchors_are_readable(contexts, site_url):
+    """小节的链接是 #标题文字（如 #本章目标），点目录里的小节能跳过去；旧的 #id 编号仍然有效。"""
+    page, problems = _open(contexts["desktop"], f"{site_url}/chapters/04_dataset_dataloader.html")
+    try:
+        hrefs = page.eval_on_selector_all("#pst-page-toc-nav a.nav-link", "as => as.map(a => a.getAttribute('href'))")
+        assert "#本章目标" in hrefs and "#练习" in hrefs, hrefs
+        assert not [h for h in hrefs if re.fullmatch(r"#id\d+", h)], hrefs
+        assert len(hrefs) == len(set(hrefs))
+        page.goto(f"{site_url}/chapters/04_dataset_dataloader.html#{urllib.parse.quote('小结')}")
+        top = page.evaluate("document.getElementById('小结').getBoundingClientRect().top")
+        assert 0 <= top < 200, f"#小结 没有滚到页面顶部附近（top={top}）"
+    finally:
+        page.close()
+    assert not problems, problems
+
+
+def test_search_finds_the_chapter(contexts, site_url, capsys):
+    """SEARCH_TABLE 的每个查询都在前三个结果里找到讲它的那一页（在 search.html 里，像学习者一样）。"""
+    page, problems = _open(contexts["desktop"], f"{site_url}/search.html")
+    rows, failures = [], []
+    titles = {}
+    pending = [(q, e) for q, e in SEARCH_TABLE if e not in PAGES]
+    try:
+        for query, expected in SEARCH_TABLE:
+            if expected not in PAGES:
+                continue
+            page.goto(f"{site_url}/search.html?q={urllib.parse.quote(query)}")
+            page.wait_for_function("(document.querySelector('#search-results .search-summary') || {}).textContent",
+                                   timeout=15000)
+            hits = page.eval_on_selector_all(
+                "#search-results ul.search > li > a",
+                "as => as.map(a => [a.getAttribute('href').split('#')[0].replace(/\\.html$/, ''), a.textContent])")
+            docs = []
+            for href, text in hits:
+                doc = href.lstrip("./")
+                titles.setdefault(doc, text.split(" > ")[0])
+                if doc not in docs:
+                    docs.append(doc)
+            rank = docs.index(expected) + 1 if expected in docs else None
+            words = page.evaluate("q => splitQuery(q)", query)
+            rows.append((query, " ".join(words), expected, rank, len(docs), docs[:TOP]))
+            if rank is None or rank > TOP:
+                failures.append(f"{query!r}：{expected} 的名次是 {rank}，前 {TOP} 个是 {docs[:TOP]}")
+    finally:
+        page.close()
+    with capsys.disabled():
+        print(f"\n搜索表（{len(rows)} 个查询；名次 = 讲它的那一页在结果里的位置，按页面计）")
+        print(f"查询 | 切分 | 名次 | 结果页数 | 讲它的页面 | 前 {TOP} 个结果")
+        for query, words, expected, rank, count, top in rows:
+            print(f"{query} | {words} | {rank if rank else '-'} | {count} | {expected} | "
+                  + "，".join(titles.get(d, d) for d in top))
+        if pending:
+            print(f"目录里还没有这些页面，对应的查询这次没有查：{pending}")
+    assert len(rows) >= 20
+    assert not problems, problems
+    assert not failures, "\n".join(failures)
