@@ -1,0 +1,153 @@
+"""学生版笔记本（tools/student.py，make student）：去掉了参考答案，每个练习后面的自检单元会用中文说对不对。
+
+最贵的测试 test_self_checks 每章只运行一次内核：先运行正文，然后对每个练习依次运行
+没动过的自检（必须报告“还没通过”，一两行中文，没有 traceback）、贴进去的参考答案、再一次自检（必须「✔ 通过」）。
+只测一章：make test-student NB=chapters/07_nn_module.ipynb。
+"""
+
+import ast
+import contextlib
+import io
+import sys
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import student  # noqa: E402
+
+CHAPTERS = student.toc_chapters()
+
+
+def role(cell):
+    return cell.metadata.get("ptnotes_student", {})
+
+
+def checks_of(cell) -> str:
+    """自检单元里传给 self_check 的检查代码。"""
+    call = ast.parse(cell.source).body[-1].value
+    return ast.literal_eval(call.args[1])
+
+
+@pytest.fixture(scope="module")
+def copies():
+    """每章的（原笔记本, 学生版）。"""
+    result = {}
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        result[path.stem] = (nb, student.student_notebook(nb, path.name))
+    return result
+
+
+def test_every_toc_chapter_has_a_student_copy(tmp_path):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert student.main(["--out", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.glob("*.ipynb"))
+    assert written == sorted(f"{p.stem}_student.ipynb" for p in CHAPTERS), "make student 应为 _toc.yml 里的每一章写一份学生版"
+    for path in tmp_path.glob("*.ipynb"):
+        nbformat.validate(nbformat.read(path, as_version=4))
+    print(out.getvalue())
+
+
+@pytest.mark.parametrize("name", [p.stem for p in CHAPTERS])
+def test_student_copy_shape(copies, name):
+    nb, copy = copies[name]
+    found = student.find_exercises(nb, name)
+    # 正文原样保留（包括输出）
+    assert [c for c in copy.cells[: found.heading + 1]] == nb.cells[: found.heading + 1]
+    # 没有参考答案、没有讲解、没有隐藏的检查
+    sources = [c.source for c in copy.cells]
+    assert not any(student.ANSWER.match(s) for s in sources)
+    for i in [i for s in found.steps for i in s.answers] + found.discussions:
+        assert nb.cells[i].source not in sources, f"答案或讲解留在了学生版里：{nb.cells[i].source[:80]!r}"
+    after = copy.cells[found.heading + 1:]
+    assert not [c for c in after if "remove-cell" in student.tags(c)]
+    # 每个练习（的每一段）：一个空答案单元，紧跟一个自检单元，检查与原来的隐藏检查相同
+    roles = [role(c).get("role") for c in copy.cells]
+    assert roles.count("helper") == 1 and roles.count("guide") == 1
+    assert roles.index("helper") < roles.index("answer")
+    for step in found.steps:
+        at = next(i for i, c in enumerate(copy.cells)
+                  if role(c) == {"role": "answer", "exercise": step.exercise, "part": step.part})
+        answer, check = copy.cells[at], copy.cells[at + 1]
+        assert role(check) == {"role": "check", "exercise": step.exercise, "part": step.part}
+        assert answer.source.startswith(f"# 练习 {step.label}：") and not answer.outputs
+        code = [line for line in answer.source.splitlines() if not line.startswith("#")]
+        assert code in ([], [code[0] if code else ""]) and all(l.startswith("for _name in [") for l in code), \
+            "答案单元里只有提示（和清掉正文里同名变量的一行）"
+        assert checks_of(check).strip() == student.joined(nb, step.checks).strip()
+        assert len(check.source.splitlines()) <= len(checks_of(check).splitlines()) + 3, "自检单元要短"
+
+
+def run_helper(checks, **names):
+    namespace = dict(names)
+    exec(student.HELPER, namespace)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        namespace["self_check"](3, checks)
+    return out.getvalue()
+
+
+def test_self_check_messages():
+    assert run_helper("assert answer == 42\nassert isinstance(answer, int)", answer=42) == "✔ 练习 3 通过\n"
+    assert run_helper("assert answer == 42") == (
+        "✘ 练习 3 还没通过：还没有定义 answer。先在上面的答案单元里写好并运行它，再运行本单元。\n")
+    text = run_helper("assert answer > 0\nfor v in values:\n    assert v < 3, f'{v} 太大'", answer=1, values=[1, 5])
+    assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert v < 3, f'{v} 太大'\n  说明：5 太大\n"
+    text = run_helper("assert len(answer) == 2", answer=7)
+    assert text == ("✘ 练习 3 还没通过：运行这条检查时出错——\n    assert len(answer) == 2\n"
+                    "  TypeError: object of type 'int' has no len()\n")
+    assert "Traceback" not in text
+
+
+def pasted_run(copy, answers):
+    """学生版 + 每个自检单元后面贴上参考答案和同一个自检单元；返回 (笔记本, [(单元, 期望)])。"""
+    nb = nbformat.from_dict(copy)
+    cells, expected = [], []
+    for cell in nb.cells:
+        cells.append(cell)
+        r = role(cell)
+        if r.get("role") == "check":
+            expected.append((cell, "fail", r))
+            for source in answers[(r["exercise"], r["part"])]:
+                cells.append(nbformat.v4.new_code_cell(source))
+            again = nbformat.v4.new_code_cell(cell.source)
+            cells.append(again)
+            expected.append((again, "pass", r))
+    nb.cells = cells
+    return nb, expected
+
+
+def label(r):
+    return str(r["exercise"]) if r["part"] == 1 else f"{r['exercise']}（第 {r['part']} 部分）"
+
+
+@pytest.mark.parametrize("name", [p.stem for p in CHAPTERS])
+def test_self_checks(copies, name):
+    """正文 → 每个练习：没动过的自检（失败，友好）→ 贴上参考答案 → 自检（通过）。每章只跑一次内核。"""
+    nb, copy = copies[name]
+    run, expected = pasted_run(copy, student.reference_answers(nb, name))
+    client = NotebookClient(run, kernel_name="python3", timeout=900, record_timing=False,
+                            resources={"metadata": {"path": str(ROOT / "chapters")}})
+    start = time.perf_counter()
+    client.execute()
+    print(f"{name}: {time.perf_counter() - start:.1f} s for the body and {len(expected) // 2} self-checks")
+    problems = []
+    for cell, want, r in expected:
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+        other = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stdout")]
+        if other:
+            problems.append(f"练习 {label(r)}: 自检单元输出了 stdout 以外的东西：{other[:1]}")
+        if want == "pass" and text != f"✔ 练习 {label(r)} 通过\n":
+            problems.append(f"练习 {label(r)}: 贴上参考答案后自检没有通过：{text!r}")
+        if want == "fail":
+            if not text.startswith(f"✘ 练习 {label(r)} 还没通过："):
+                problems.append(f"练习 {label(r)}: 没做的练习，自检却没有报告失败：{text!r}")
+            if "Traceback" in text or len(text.splitlines()) > 9:
+                problems.append(f"练习 {label(r)}: 失败信息太长或带 traceback：{text!r}")
+    assert not problems, "\n".join(problems)
