@@ -28,7 +28,23 @@ TEST_ENV := PTNOTES_NUM_THREADS=$(TEST_THREADS) ATEN_CPU_CAPABILITY=$(ATEN_CPU_C
 RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS \
             -u MKL_ENABLE_INSTRUCTIONS -u ONEDNN_MAX_CPU_ISA PYTHONWARNINGS=default
 
-.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims
+.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims help
+
+# make help：列出常用目标（作者改一章时用不着跑完整的 make test）
+help:
+	@echo "全新机器上：make book（生成网站）、make test（全部测试，约 25 分钟）"
+	@echo "作者常用的较快目标："
+	@echo "  make run NB=chapters/07_nn_module.ipynb            重新运行一章并保存输出（记下「最后验证」）"
+	@echo "  make test-notebooks NB=chapters/07_nn_module.ipynb 用 nbval 比对一章（测试的数值配置）"
+	@echo "  make test-notebooks                                 比对全部章节（约 8 分钟）"
+	@echo "  make claims NB=chapters/13_train_cifar10.ipynb      换种子和线程数重跑一章，检查隐藏断言"
+	@echo "  make test-student NB=chapters/07_nn_module.ipynb    只测一章学生版的自检"
+	@echo "  make test-unit                                      网站、PDF、浏览器和其余测试（不整章运行笔记本）"
+	@echo "  make test-alone                                     每章单独在空目录里运行并比对（约 10 分钟）"
+	@echo "  make test-browser                                   只跑浏览器测试"
+	@echo "  make errata / make teacher                          重新生成勘误总表 / 教师页的表格"
+	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包 / 全书 PDF"
+	@echo "  make serve / make lab / make clean                  本机浏览网站 / JupyterLab / 清理生成的文件"
 
 venv: $(STAMP)
 
@@ -43,17 +59,48 @@ $(STAMP): requirements.txt constraints.txt
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# 每个笔记本都用 nbval 严格比对输出，再严格构建网站，最后是 tests/ 里的测试（其中一部分检查构建出的网站）
-test: test-notebooks test-unit
+# 全部测试：每章单独复制到空目录里、用 nbval 严格比对输出（test-alone：这就是对每个笔记本的 nbval 比对，
+# 和 test-notebooks 相同的配置和清洗规则，只是像在 Colab 里一样从“课程仓库”下载 ptnotes.py 和数据），
+# 然后严格构建网站和 PDF，最后是 tests/ 里的其余测试（网站、浏览器、学生版自检、教师页等）
+test: test-alone test-unit
 
 # 可以只测一章：make test-notebooks NB=chapters/07_nn_module.ipynb
 test-notebooks: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL) $(NB)
 
-test-unit: $(STAMP) book
-	$(BIN)/python -m pytest tests
+test-unit: $(STAMP) book pdf
+	$(BIN)/python -m pytest tests -m "not alone"
 
-serve: book
+# 每一章单独复制到空目录里运行（像在 Colab 里），下载由 127.0.0.1 上的服务器代替课程仓库，nbval 严格比对输出；
+# 再解开离线包运行一章（约 10 分钟，见 tests/test_alone.py 与 tests/test_bundle.py）
+.PHONY: test-alone
+test-alone: $(STAMP)
+	$(BIN)/python -m pytest tests -m alone
+
+# 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
+# 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/
+.PHONY: test-browser
+test-browser: $(STAMP) book
+	$(BIN)/python -m pytest tests/test_browser.py
+
+# 离线包：全部章节、ptnotes.py、数据压缩包、锁定的依赖和一份中文说明，打成一个 zip（tools/bundle.py）
+BUNDLE ?= _build/pytorch-shizhan-biji-offline.zip
+.PHONY: bundle
+bundle: $(STAMP)
+	$(BIN)/python tools/bundle.py --output $(BUNDLE)
+
+# 全书 PDF：单页 HTML 构建 + Chromium 打印（约 2 分钟），写到 _build/pdf/pytorch-shizhan-biji.pdf，
+# 并复制进网站（_build/html/），首页的“全书 PDF”链接指向它；所以先 book 再 pdf（tools/pdf.py）
+.PHONY: pdf
+pdf: $(STAMP) book
+	$(BIN)/python tools/pdf.py
+
+# 改了各章的勘误框以后：重新生成附录的勘误总表 appendix/errata.md（tools/errata.py；tests/test_errata.py 检查它是最新的）
+.PHONY: errata
+errata: $(STAMP)
+	$(BIN)/python tools/errata.py
+
+serve: book pdf
 	@echo "打开 http://127.0.0.1:$(PORT)/ （Ctrl-C 结束）"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
@@ -68,6 +115,21 @@ run: $(STAMP)
 # 作者用：换几组随机种子和线程数重跑一章，列出每个失败的隐藏断言，例如 make claims NB=chapters/06_tensorboard.ipynb
 claims: $(STAMP)
 	$(BIN)/python tools/claims.py $(NB)
+
+# 老师用：学生版笔记本（去掉参考答案，每个练习后面一个中文自检单元），写到 _build/student/NN_name_student.ipynb
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/python tools/student.py --out _build/student
+
+# 只测学生版的自检（贴上参考答案都通过、不贴都友好地失败；每章运行一次），例如 make test-student NB=chapters/07_nn_module.ipynb
+.PHONY: test-student
+test-student: $(STAMP)
+	$(BIN)/python -m pytest tests/test_student.py $(if $(filter-out chapters,$(NB)),-k "$(basename $(notdir $(NB)))")
+
+# 维护者用：make test 之后，把 nbval 测得的每章秒数抄进 appendix/run_times.json，并重新生成教师页（appendix/teacher.md）的表格
+.PHONY: teacher
+teacher: $(STAMP)
+	$(BIN)/python tools/teacher.py --times _build/nbval_seconds.json
 
 # 维护者用：改了 requirements.txt 以后重新生成 constraints.txt
 lock: $(STAMP)
