@@ -1,7 +1,7 @@
 """教师页（appendix/teacher.md）里由数据生成的部分：课程安排表、各章目标、每章测得的运行时间。
 
 用法：.venv/bin/python tools/teacher.py [--times _build/nbval_seconds.json] [--check]
-      （一般用 make teacher：先把最近一次 make test 测得的秒数抄进 appendix/run_times.json，再重写教师页）
+      （一般用 make teacher：先把最近一次 make times 测得的秒数抄进 appendix/run_times.json，再重写教师页）
 
 * 教师页里 `% BEGIN generated: NAME` 与 `% END generated: NAME` 之间的内容由本工具生成，其余是手写的。
 * 生成的内容只来自：`_toc.yml`（有哪些章、属于哪个部分、顺序）、各章笔记本（标题、`## 本章目标`、
@@ -101,26 +101,44 @@ def weeks(chapters: list[tuple[str, str]]) -> list[tuple[int, str, list[str]]]:
 
 def load_times() -> dict:
     if not TIMES.is_file():
-        raise TeacherPageError(f"没有 {TIMES.relative_to(ROOT)}：先运行 make test，再运行 make teacher")
+        raise TeacherPageError(f"没有 {TIMES.relative_to(ROOT)}：先运行 make times，再运行 make teacher")
     return json.loads(TIMES.read_text(encoding="utf-8"))
 
 
+# 学生自己运行时的默认数值设置：这些环境变量都没有设（PYTHONWARNINGS 不影响速度）。make times 就是这样运行的；
+# make test 用 3 个线程和 AVX2 内核比对，训练较重的章节慢得多，那里的秒数不代表课上的运行时间。
+SPEED_VARS = ("PTNOTES_NUM_THREADS", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
+              "ONEDNN_MAX_CPU_ISA")
+
+
+def default_settings(numerics: str) -> bool:
+    """conftest.py 记下的数值配置（"NAME=value, ..."）是不是学生自己运行时的默认设置。"""
+    values = dict(item.split("=", 1) for item in numerics.split(", ") if "=" in item)
+    return all(values.get(name, "(unset)") == "(unset)" for name in SPEED_VARS)
+
+
 def merge_times(measured: Path) -> list[str]:
-    """把 nbval 测得的（通过了的）每章秒数并进 appendix/run_times.json；返回更新了的章。"""
+    """把 nbval 在默认设置下（make times）测得的、通过了的每章秒数并进 appendix/run_times.json；返回更新了的章。"""
     if not measured.is_file():
-        raise TeacherPageError(f"没有 {measured}：它由 nbval 运行后写出，先运行 make test（或 make test-notebooks）")
+        raise TeacherPageError(f"没有 {measured}：它由 nbval 运行后写出，先运行 make times")
     record = json.loads(measured.read_text(encoding="utf-8"))
     times = json.loads(TIMES.read_text(encoding="utf-8")) if TIMES.is_file() else {}
     chapters = times.setdefault("chapters", {})
-    updated = []
+    updated, skipped = [], []
     for path, entry in record.get("notebooks", {}).items():
         stem = Path(path).stem
         if not entry.get("passed") or not path.startswith("chapters/"):
+            continue
+        if not default_settings(entry.get("numerics", "")):
+            skipped.append(stem)
             continue
         new = {k: entry[k] for k in ("seconds", "date", "numerics", "cpus") if k in entry}
         if chapters.get(stem) != new:
             chapters[stem] = new
             updated.append(stem)
+    if skipped:
+        print(f"{measured}: 这些章的秒数不是在默认设置下测的（make test 的配置），没有采用：{', '.join(skipped)}；"
+              "要更新它们，运行 make times", file=sys.stderr)
     times["chapters"] = dict(sorted(chapters.items()))
     TIMES.write_text(json.dumps(times, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return updated
@@ -142,7 +160,7 @@ def generated_blocks() -> dict[str, str]:
     missing = [stem for _, stem in chapters if stem not in times]
     if missing:
         raise TeacherPageError(f"appendix/run_times.json 里没有这些章的运行时间：{', '.join(missing)}。"
-                               f"先运行 make test（nbval 会测出它们），再运行 make teacher")
+                               f"先运行 make times（nbval 在默认设置下测出它们），再运行 make teacher")
     order = [stem for _, stem in chapters]
     plan = weeks(chapters)
     week_of = {stem: week for week, _, stems in plan for stem in stems}
@@ -162,7 +180,8 @@ def generated_blocks() -> dict[str, str]:
     cpus = sorted({str(times[stem]["cpus"]) for stem in order if "cpus" in times[stem]})
     when = dates[0] if len(dates) == 1 else f"{dates[0]} 至 {dates[-1]}"
     syllabus = "\n".join(rows) + (
-        f"\n\n运行时间是 {when} 的 `make test` 里 nbval 从头运行每章、逐个比对输出所用的时间"
+        f"\n\n运行时间是 {when} 用 `make times` 测的：nbval 在默认设置下（PyTorch 默认的线程数和内核，和学生自己运行时一样）"
+        "从头运行每章、逐个比对输出所用的时间"
         + (f"（{'、'.join(cpus)} 核 CPU" if cpus else "（")
         + f"，数值配置 `{'`；`'.join(configs)}`）。\n")
 
