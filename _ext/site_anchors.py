@@ -6,6 +6,10 @@ docutils 生成节的 id 时只保留 ASCII 字母数字，中文标题因此得
 
 规则：NFKC 规范化、转小写，连续的非文字字符（空格、标点；`_` 保留）换成一个 `-`，去掉首尾的 `-`；
 同一页里重复时依次加 `-2`、`-3`。标题不变，锚点就不变。
+
+锚点不以数字开头：Sphinx 的搜索页（searchtools.js）用 `querySelector('[role="main"] #锚点')` 取结果的摘要，
+`#3-自动求导` 不是合法的 CSS 选择器，浏览器抛出 JavaScript 错误，摘要也就没有了。章标题「3. 自动求导」的锚点因此是
+`第3章-自动求导`；其他以数字开头的标题前面加 `_`。
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from sphinx.transforms import SphinxTransform
 
 def slugify(title: str) -> str:
     text = unicodedata.normalize("NFKC", title).lower()
-    return re.sub(r"\W+", "-", text).strip("-")
+    chapter = re.match(r"(\d+)\.\s+(.*)", text, re.S)   # 章标题「3. 自动求导」
+    if chapter:
+        text = f"第{chapter.group(1)}章 {chapter.group(2)}"
+    slug = re.sub(r"\W+", "-", text).strip("-")
+    return f"_{slug}" if slug[:1].isdigit() else slug
 
 
 class ReadableSectionIds(SphinxTransform):

@@ -131,6 +131,8 @@ def test_section_anchors_are_readable(page):
     ids = re.findall(r'<section\b[^>]*\bid="([^"]+)"', text)
     assert ids and [i for i in ids if re.fullmatch(r"id\d+", i)] == []
     assert len(ids) == len(set(ids))
+    # 搜索页用 querySelector('#id') 取摘要：以数字开头的 id 不是合法的 CSS 选择器（JavaScript 报错）
+    assert [i for i in ids if i[:1].isdigit()] == []
     toc = re.findall(r'class="reference internal nav-link" href="#([^"]+)"', text)
     assert set(toc) <= set(ids), set(toc) - set(ids)
 
