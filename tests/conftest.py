@@ -25,16 +25,25 @@ def fake_repo(tmp_path):
     return tmp_path
 
 
-def load_ptnotes(folder: Path):
-    """从 folder 导入一份独立的 ptnotes 模块（不影响别的测试）。"""
+def load_module(path: Path, name: str):
+    """按文件路径导入一个模块，登记为 sys.modules[name]（tools/ 和 _ext/ 里的脚本不是包，不能直接 import）。"""
     import importlib.util
 
-    name = f"ptnotes_{abs(hash(folder))}"
-    spec = importlib.util.spec_from_file_location(name, folder / "ptnotes.py")
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_tool(name: str):
+    """导入 tools/NAME.py。"""
+    return load_module(ROOT / "tools" / f"{name}.py", f"tool_{name}")
+
+
+def load_ptnotes(folder: Path):
+    """从 folder 导入一份独立的 ptnotes 模块（不影响别的测试）。"""
+    return load_module(folder / "ptnotes.py", f"ptnotes_{abs(hash(folder))}")
 
 
 @pytest.fixture

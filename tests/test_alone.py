@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -24,18 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, load_tool, toc_entries
 from webserver import RAW, closed_url, offline_env, serve
 
 CHAPTERS = [ROOT / f"{entry}.ipynb" for entry in toc_entries() if entry.startswith("chapters/")]
 SECONDS: dict[str, float] = {}
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 bootstrap = load_tool("bootstrap")

@@ -296,19 +296,14 @@ def _check_toggle(page, width_name, problems):
         if not sidebar.is_visible():
             problems.append("≡（桌面）：侧栏一开始就看不见")
             return
-        toggle.click()
-        try:
-            page.wait_for_function("getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility === 'hidden'",
-                                   timeout=3000)
-        except Exception:
-            problems.append("≡（桌面）：点了以后侧栏没有收起")
-            return
-        toggle.click()
-        try:
-            page.wait_for_function("getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility === 'visible'",
-                                   timeout=3000)
-        except Exception:
-            problems.append("≡（桌面）：再点一次侧栏没有展开")
+        for visibility, failure in (("hidden", "点了以后侧栏没有收起"), ("visible", "再点一次侧栏没有展开")):
+            toggle.click()
+            try:
+                page.wait_for_function("getComputedStyle(document.querySelector('#pst-primary-sidebar')).visibility"
+                                       f" === '{visibility}'", timeout=3000)
+            except Exception:
+                problems.append(f"≡（桌面）：{failure}")
+                return
 
 
 def _check_solutions(page, page_name, problems):

@@ -2,10 +2,8 @@
 网站上每一处「笔记 00X」都链接到源笔记页，总表的每个链接都到得了勘误框（后两项检查 make book 的结果）。"""
 
 import html
-import importlib.util
 import os
 import re
-import sys
 import time
 from collections import Counter
 from html.parser import HTMLParser
@@ -13,7 +11,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, load_tool, toc_entries
 
 # 构建目录；PTNOTES_BUILD 可以换成别处（多人共用一个工作区时，各自构建到自己的目录）
 BUILD = ROOT / os.environ.get("PTNOTES_BUILD", "_build")
@@ -23,12 +21,6 @@ NOTES_PAGE = ROOT / "appendix" / "notes.md"
 NOTES = ("000", "001", "002", "003", "004")
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 errata = load_tool("errata")

@@ -2,18 +2,16 @@
 每章标题印在它的第一页，参考答案全部印出，图都嵌进去了，公式由 MathJax 排好，汉字用的是中文字体；
 网站首页的“全书 PDF”链接指向同一个文件。"""
 
-import importlib.util
 import json
 import os
 import re
-import sys
 import time
 import unicodedata
 
 import nbformat
 import pytest
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, load_tool, toc_entries
 
 BUILD = ROOT / os.environ.get("PTNOTES_BUILD", "_build")
 NAME = "pytorch-shizhan-biji.pdf"
@@ -196,17 +194,11 @@ def test_site_links_to_the_pdf():
     assert copy.read_bytes() == PDF.read_bytes(), "网站里的 PDF 不是最新的那一份：重新运行 make pdf"
 
 
-def load_pdf_tool():
-    spec = importlib.util.spec_from_file_location("tool_pdf", ROOT / "tools" / "pdf.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_print_style_wraps_code_and_expands_solutions():
     """打印样式的几条关键规则还在（代码换行、展开折叠、不印导航）。"""
-    pdf = load_pdf_tool()
+    pdf = load_tool("pdf")
     css = re.sub(r"\s+", " ", pdf.PRINT_CSS)
     assert "white-space: pre-wrap !important" in css and "overflow: visible !important" in css
     assert "details, details > * { display: block !important; }" in css

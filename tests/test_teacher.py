@@ -6,7 +6,6 @@
 * tools/run_notebook.py 确实记录这些信息，_ext/verified_line.py 在缺少或过期时让构建失败。
 """
 
-import importlib.util
 import json
 import re
 import sys
@@ -15,7 +14,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, load_module, toc_entries
 
 sys.path.insert(0, str(ROOT / "tools"))
 import run_notebook  # noqa: E402
@@ -25,14 +24,7 @@ SITE = ROOT / "_build" / "html"
 CHAPTERS = [e for e in toc_entries() if e.startswith("chapters/")]
 
 
-def load_extension():
-    spec = importlib.util.spec_from_file_location("verified_line_under_test", ROOT / "_ext" / "verified_line.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-verified_line = load_extension()
+verified_line = load_module(ROOT / "_ext" / "verified_line.py", "verified_line_under_test")
 
 
 def test_teacher_page_is_in_the_appendix_and_registered():
