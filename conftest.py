@@ -74,6 +74,30 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"{sum(s for s, _ in _student_seconds.values()):7.1f} s  total")
 
 
+def _gpu_page(path: str) -> bool:
+    """元数据 ptnotes.gpu_page 为真的笔记本：输出在 GPU 上记录（make gpu），nbval 不比对。"""
+    try:
+        meta = json.loads((ROOT / path).read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("ptnotes", {}).get("gpu_page"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """GPU 上记录的页面不用 nbval 比对（这里没有 GPU，数字也不可能相同）：tests/test_gpu.py 检查它们是在 CUDA 上
+    由现在的代码记录的，并在 CPU 上按缩小的规模把它们从头运行一遍。"""
+    import pytest
+
+    cache: dict[str, bool] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if path.endswith(".ipynb"):
+            if path not in cache:
+                cache[path] = _gpu_page(path)
+            if cache[path]:
+                item.add_marker(pytest.mark.skip(reason="输出在 GPU 上记录（make gpu）；tests/test_gpu.py 检查并在 CPU 上冒烟运行"))
+
+
 def pytest_report_header(config):
     """在报告开头写明比对笔记本时的数值配置（见 Makefile 与 CONTRIBUTING.md）。"""
     return "numerics: " + numerics()

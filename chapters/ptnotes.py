@@ -337,17 +337,29 @@ def cifar10(train: bool = True, transform=None):
     return CIFAR10Archive(jpegs, targets, split, transform)
 
 
-def cifar10_tensors(train: bool = True):
+def _decode_jpegs(jpegs: list[bytes]):
+    """一组 CIFAR-10 JPEG -> ``uint8`` 的 NumPy 数组 ``N×32×32×3``。"""
+    import numpy as np
+    from PIL import Image
+
+    images = np.empty((len(jpegs), 32, 32, 3), dtype=np.uint8)
+    for i, jpeg in enumerate(jpegs):
+        with Image.open(io.BytesIO(jpeg)) as im:
+            images[i] = np.asarray(im.convert("RGB"))
+    return images
+
+
+def cifar10_tensors(train: bool = True, processes: int | None = None):
     """整个 CIFAR-10 训练集或测试集，一次解码成张量：``(images, labels)``。
 
     ``images`` 是 ``uint8`` 的 ``N×3×32×32``（0–255），``labels`` 是 ``int64`` 的 ``N``，样本顺序与
-    :func:`cifar10` 相同。第一次调用时解码全部 JPEG 并缓存到压缩包旁边的 ``cifar10_<split>_uint8.pt``
-    （仓库里是 ``data/``，单独打开时是本文件旁边的 ``data/``），以后直接读缓存。在 CPU 上训练时，
-    用它在张量上做数据增强，比每个样本解码一次 JPEG 快得多。
+    :func:`cifar10` 相同，都在 CPU 上（要在 GPU 上训练时自己 ``.to(device)``）。第一次调用时解码全部 JPEG
+    并缓存到压缩包旁边的 ``cifar10_<split>_uint8.pt``（仓库里是 ``data/``，单独打开时是本文件旁边的 ``data/``），
+    以后直接读缓存。用它在张量上做数据增强，比每个样本解码一次 JPEG 快得多。
+    ``processes`` 给出时用这么多个进程并行解码（只影响第一次调用的速度，结果相同；``make gpu`` 用它）。
     """
     import numpy as np
     import torch
-    from PIL import Image
 
     split = "train" if train else "test"
     name = "cifar10_jpg.tar.gz"
@@ -361,10 +373,15 @@ def cifar10_tensors(train: bool = True):
         except Exception:  # 缓存损坏：下面重新解码
             pass
     jpegs, targets = _read_cifar10_archive()[split]
-    images = np.empty((len(jpegs), 32, 32, 3), dtype=np.uint8)
-    for i, jpeg in enumerate(jpegs):
-        with Image.open(io.BytesIO(jpeg)) as im:
-            images[i] = np.asarray(im.convert("RGB"))
+    if processes and processes > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = -(-len(jpegs) // processes)
+        with ProcessPoolExecutor(processes) as pool:
+            parts = list(pool.map(_decode_jpegs, [jpegs[i:i + size] for i in range(0, len(jpegs), size)]))
+        images = np.concatenate(parts)
+    else:
+        images = _decode_jpegs(jpegs)
     images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
     labels = torch.from_numpy(np.asarray(targets, dtype=np.int64))
     tmp = cache.with_suffix(".tmp")
@@ -373,5 +390,76 @@ def cifar10_tensors(train: bool = True):
     return images, labels
 
 
+# ---------------------------------------------------------------------------------------------------------
+# 第 13 章的 CIFAR-10 配方：数据增强、输入标准化和 FastNet。第 13 章逐段讲解并定义它们；这里是同一份代码，
+# 给单独打开的别的页面（如第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
+# 它们与设备无关：张量在哪个设备上，计算就在哪里做（生成器要和图片在同一个设备上）。
+# 第一次用到 ptnotes.FastNet 等名字时才导入 torch，所以 import ptnotes 本身不需要 torch。
+RECIPE_NAMES = ("MEAN", "STD", "random_crop_flip", "to_input", "FastNet", "make_model")
+
+
+def _recipe() -> dict:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)   # CIFAR-10 训练集每个通道的均值
+    STD = torch.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)    # 和标准差
+
+    def random_crop_flip(images, generator, padding=4):
+        """一批 uint8 图片 N×C×H×W：每张图随机平移裁剪（四周先补 padding 个 0），再以 0.5 的概率水平翻转。
+        随机数来自 generator，它要和 images 在同一个设备上。"""
+        n, c, h, w = images.shape
+        device = images.device
+        padded = F.pad(images, (padding, padding, padding, padding))
+        dy = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)   # 每张图窗口的左上角
+        dx = torch.randint(0, 2 * padding + 1, (n,), generator=generator, device=device)
+        rows = (dy[:, None] + torch.arange(h, device=device))[:, None, :, None]            # N×1×H×1
+        cols = (dx[:, None] + torch.arange(w, device=device))[:, None, None, :]            # N×1×1×W
+        out = padded[torch.arange(n, device=device)[:, None, None, None],
+                     torch.arange(c, device=device)[None, :, None, None], rows, cols]
+        flip = torch.rand(n, generator=generator, device=device) < 0.5
+        return torch.where(flip[:, None, None, None], out.flip(3), out)
+
+    def to_input(images):
+        """uint8 图片 -> 标准化的 float32（在图片所在的设备上），channels_last 内存布局。"""
+        x = (images.float() / 255 - MEAN.to(images.device)) / STD.to(images.device)
+        return x.contiguous(memory_format=torch.channels_last)
+
+    class FastNet(nn.Module):
+        def __init__(self, widths=(16, 48, 96), batch_norm=True):
+            super().__init__()
+
+            def conv(c_in, c_out):          # 有 BatchNorm 时卷积不要偏置：BatchNorm 自带偏移 beta
+                return nn.Conv2d(c_in, c_out, 3, padding=1, bias=not batch_norm)
+
+            def norm(c):
+                return nn.BatchNorm2d(c) if batch_norm else nn.Identity()
+
+            layers, c_in = [], 3
+            for c_out in widths:
+                layers += [conv(c_in, c_out), nn.MaxPool2d(2), norm(c_out), nn.ReLU(inplace=True)]
+                c_in = c_out
+            layers += [conv(c_in, c_in), norm(c_in), nn.ReLU(inplace=True)]
+            self.features = nn.Sequential(*layers)
+            self.head = nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(c_in, 10))
+
+        def forward(self, x):
+            return self.head(self.features(x))
+
+    def make_model(widths=(16, 48, 96), batch_norm=True):
+        return FastNet(widths, batch_norm).to(memory_format=torch.channels_last)
+
+    return {name: value for name, value in locals().items() if name in RECIPE_NAMES}
+
+
+def __getattr__(name: str):
+    """ptnotes.FastNet、ptnotes.random_crop_flip 等：第一次用到时才定义（见上面的 _recipe）。"""
+    if name in RECIPE_NAMES:
+        globals().update(_recipe())
+        return globals()[name]
+    raise AttributeError(f"module 'ptnotes' has no attribute {name!r}")
+
+
 # 必须是本文件的最后一行：准备单元据此判断文件完整、并且不比本章需要的旧。改了本文件就加一
-VERSION = 2
+VERSION = 3

@@ -63,8 +63,12 @@ def test_chapter_shape(path):
     nb = cells(path)
     md = "\n".join("".join(c["source"]) for c in nb if c["cell_type"] == "markdown")
     number = int(path.name[:2])
-    assert md.lstrip().startswith(f"# {number}. "), "title cell must be '# N. 标题'"
-    for heading in ("## 本章目标", "## 小结", "## 练习"):
+    section = re.match(r"\d\d[a-z]_", path.name)       # 一章的小节页（如 14a_...）：标题 '# N.M 标题'，没有本章目标
+    if section:
+        assert re.match(rf"# {number}\.\d+ ", md.lstrip()), "title cell of a section page must be '# N.M 标题'"
+    else:
+        assert md.lstrip().startswith(f"# {number}. "), "title cell must be '# N. 标题'"
+    for heading in ("## 小结", "## 练习") if section else ("## 本章目标", "## 小结", "## 练习"):
         assert heading in md, f"missing {heading}"
     tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb]
     answers = [c for c, t in zip(nb, tags) if "hide-cell" in t and "".join(c["source"]).lstrip().startswith("# 参考答案")]

@@ -21,7 +21,7 @@ import run_notebook  # noqa: E402
 import teacher  # noqa: E402
 
 SITE = ROOT / "_build" / "html"
-CHAPTERS = [e for e in toc_entries() if e.startswith("chapters/")]
+CHAPTERS = [e for e in toc_entries() if re.fullmatch(r"chapters/\d\d_\w+", e)]   # 各章本身，不含小节页（14a_...）
 
 
 verified_line = load_module(ROOT / "_ext" / "verified_line.py", "verified_line_under_test")

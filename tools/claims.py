@@ -69,6 +69,7 @@ def run_once(path: Path, seed: int, threads: int, capability: str | None, timeou
     env_backup = dict(os.environ)
     os.environ["PTNOTES_NUM_THREADS"] = str(threads)
     os.environ["PYTHONWARNINGS"] = "default"
+    os.environ["PTNOTES_COURSE_RUN"] = "1"
     os.environ.pop("OMP_NUM_THREADS", None)
     if capability:
         os.environ["ATEN_CPU_CAPABILITY"] = capability

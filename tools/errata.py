@@ -182,7 +182,7 @@ def collect(root: Path = ROOT) -> list[Erratum]:
     errata: list[Erratum] = []
     for docname in chapter_docs(root):
         path = root / f"{docname}.ipynb"
-        chapter = int(re.match(r"(\d+)_", path.name).group(1))
+        chapter = int(re.match(r"(\d+)[a-z]?_", path.name).group(1))   # 小节页（14a_...）属于它那一章
         nb = nbformat.read(path, as_version=4)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown" and "勘误" in cell.source:
@@ -221,7 +221,8 @@ def render(errata: list[Erratum], root: Path = ROOT) -> str:
     ]
     for docname, title in titles.items():
         n = sum(e.docname == docname for e in errata)
-        out.append(f"| {{doc}}`{cell_text(title)} <../{docname}>` | {n} |")
+        if n or re.fullmatch(r"chapters/\d\d_\w+", docname):     # 没有勘误的小节页（14a_...）不单列
+            out.append(f"| {{doc}}`{cell_text(title)} <../{docname}>` | {n} |")
     out += [f"| 合计 | {len(errata)} |", "", "## 按笔记统计", ""]
     out += ["一条勘误同时纠正几份笔记时，每份笔记各算一次。", "", "| 笔记 | 勘误条数 |", "| --- | ---: |"]
     for note in ("000", "001", "002", "003", "004"):

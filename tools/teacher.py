@@ -41,10 +41,12 @@ class TeacherPageError(RuntimeError):
 
 
 def toc_chapters() -> list[tuple[str, str]]:
-    """[(部分标题, 'NN_name')]，按目录顺序。"""
+    """[(部分标题, 'NN_name')]，按目录顺序。只有各章本身；一章的小节页（如 14a_...）不单独占一行，
+    在 GPU 上记录的两页由本页「在 GPU 上」一节的运行记录（tools/gpu_report.py）列出。"""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     return [(part["caption"], e["file"].removeprefix("chapters/"))
-            for part in toc["parts"] for e in part["chapters"] if e["file"].startswith("chapters/")]
+            for part in toc["parts"] for e in part["chapters"]
+            if re.fullmatch(r"chapters/\d\d_\w+", e["file"])]
 
 
 def chapter_info(stem: str) -> dict:
