@@ -267,3 +267,50 @@ def test_gpu_page_alone_runs_top_to_bottom(notebook, tmp_path, published, colab_
     report(request, f"  {notebook.name} alone (CPU, smoke scale): {time.perf_counter() - start:.1f} s")
     assert result.returncode == 0, result.stderr[-4000:]
     assert sorted(published.requests) == [(path, 200) for path in downloads_needed(notebook)]
+
+
+# ---- 不能联网时的第一个单元 ----
+
+def first_cell_alone(tmp_path, url):
+    """只有第 2 章的准备单元、旁边没有 ptnotes.py 的笔记本，用 nbexec 运行；返回 (结果, 秒数)。"""
+    nb = nbformat.read(ROOT / "chapters" / "02_tensors.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    probe = nbformat.v4.new_notebook()
+    probe.cells = [nbformat.v4.new_code_cell(first.source), nbformat.v4.new_code_cell("print('after')")]
+    nbformat.write(probe, tmp_path / "alone.ipynb")
+    env = offline_env({k: v for k, v in os.environ.items() if not k.startswith("PTNOTES_")})
+    env["PTNOTES_PY_URL"] = url
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "tools" / "nbexec.py"), "alone.ipynb", "--json", "r.json",
+                    "--record", "out.ipynb"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    seconds = time.perf_counter() - start
+    return json.loads((tmp_path / "r.json").read_text(encoding="utf-8")), seconds
+
+
+def check_offline_message(result, url):
+    assert not result["ok"] and result["cell"] == 0
+    assert result["error"].startswith("RuntimeError: 下载不到课程的公共代码 ptnotes.py"), result["error"]
+    assert url in result["error"]
+    assert "urllib" not in result["traceback"].replace("urllib.request.urlopen(url", ""), result["traceback"]
+    assert "PTNOTES_PY_URL" in result["traceback"] and "离线包" in result["traceback"]
+
+
+def test_first_cell_offline_stops_at_once_with_a_chinese_message(tmp_path):
+    url = closed_url() + "/chapters/ptnotes.py"
+    result, seconds = first_cell_alone(tmp_path, url)
+    check_offline_message(result, url)
+    assert seconds < 15, seconds
+    assert not (tmp_path / "ptnotes.py").exists()
+
+
+def test_first_cell_gives_up_after_15_seconds_when_nothing_answers(tmp_path):
+    """防火墙把包丢掉、服务器不回答时：连接建立了但等不到数据，15 秒后停下。"""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)                      # 接受连接（由内核完成握手），但从不回答
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/chapters/ptnotes.py"
+        result, seconds = first_cell_alone(tmp_path, url)
+    check_offline_message(result, url)
+    assert 14 < seconds < 30, seconds

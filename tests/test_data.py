@@ -318,6 +318,6 @@ def test_setup_checks_the_minimum_torch_and_seeds(monkeypatch):
     first = (random.random(), np.random.rand(), torch.rand(1).item())
     ptnotes.setup(seed=3)
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
-    monkeypatch.setattr(torch, "__version__", "2.3.1+cu121")
-    with pytest.raises(RuntimeError, match=r"需要 PyTorch 2\.6 或更新的版本，当前是 2\.3\.1"):
+    monkeypatch.setattr(torch, "__version__", "2.10.1+cu121")
+    with pytest.raises(RuntimeError, match=r"需要 PyTorch 2\.11 或更新的版本，当前是 2\.10\.1"):
         ptnotes.setup()

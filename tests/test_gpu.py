@@ -173,3 +173,19 @@ def test_make_gpu_dry_runs_the_gpu_pages_on_the_cpu(tmp_path):
     for page in GPU_PAGES:
         assert (tmp_path / page.name).is_file()
     assert all(p.read_bytes() == data for p, data in before.items()), "干跑不能改动仓库里的文件"
+
+
+def test_min_torch_is_the_oldest_torch_that_ran_every_page():
+    """ptnotes.MIN_TORCH 是实际从头到尾运行过每一页的最旧 PyTorch：GPU 机器上的 make gpu 记录
+    （每一页最近一次都通过的那些运行）和记录网站输出的版本（requirements.txt）里最旧的那个。"""
+    def major_minor(version):
+        return tuple(int(x) for x in version.split("+")[0].split(".")[:2])
+
+    ptnotes_text = (ROOT / "chapters" / "ptnotes.py").read_text(encoding="utf-8")
+    minimum = re.search(r'^MIN_TORCH = "([\d.]+)"', ptnotes_text, flags=re.M).group(1)
+    pinned = re.search(r"^torch==([\d.]+)", (ROOT / "requirements.txt").read_text(encoding="utf-8"), flags=re.M).group(1)
+    records = gpu_report.cuda_records()
+    latest = gpu_report.latest_per_page(records)
+    used = {records[number - 1]["torch"] for number, result in latest.values() if result["ok"]}
+    assert all(r["ok"] for _, r in latest.values())
+    assert major_minor(minimum) == min(major_minor(v) for v in used | {pinned})

@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 
 import pytest
 import yaml
@@ -122,3 +123,16 @@ def test_no_exact_version_asserts_in_notebooks(path):
     for c in cells(path):
         src = "".join(c["source"])
         assert not re.search(r"assert[^\n]*__version__[^\n]*==", src), f"exact version assert: {src[:120]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_hidden_checks_are_folded_for_colab_and_jupyterlab(path):
+    """学生在 Colab、JupyterLab 里看到的是讲解，不是光秃秃的 assert：每个隐藏的检查折叠成一行标题（tools/fold_checks.py）。"""
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import fold_checks
+
+    nb = nbformat.read(path, as_version=4)
+    bare = [i for i, c in enumerate(nb.cells) if fold_checks.is_check(c) and not fold_checks.folded(c)]
+    assert not bare, f"cells {bare}: run tools/fold_checks.py"

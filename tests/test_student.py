@@ -127,14 +127,36 @@ def label(r):
     return str(r["exercise"]) if r["part"] == 1 else f"{r['exercise']}（第 {r['part']} 部分）"
 
 
+@pytest.fixture(scope="module")
+def spawn_kernels(tmp_path_factory):
+    """学生版在 spawn 下运行：内核启动时（IPython 的 startup 脚本）把子进程的启动方式设成 spawn，
+    和 Windows、macOS 上一样。nbval 的比对（tests/test_alone.py）用 Linux 默认的 fork，所以每一页两种方式都从头运行过。"""
+    import os
+
+    folder = tmp_path_factory.mktemp("ipython_spawn")
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-spawn.py").write_text('import multiprocessing\nmultiprocessing.set_start_method("spawn", force=True)\n')
+    saved = os.environ.get("IPYTHONDIR")
+    os.environ["IPYTHONDIR"] = str(folder)
+    yield
+    if saved is None:
+        os.environ.pop("IPYTHONDIR", None)
+    else:
+        os.environ["IPYTHONDIR"] = saved
+
+
 @pytest.mark.parametrize("name", [p.stem for p in CHAPTERS])
-def test_self_checks(copies, name):
-    """正文 → 每个练习：没动过的自检（失败，友好）→ 贴上参考答案 → 自检（通过）。每章只跑一次内核。"""
+def test_self_checks(copies, name, spawn_kernels):
+    """正文 → 每个练习：没动过的自检（失败，友好）→ 贴上参考答案 → 自检（通过）。每章只跑一次内核，
+    子进程用 spawn 启动（像 Windows、macOS）：正文里的多进程例子也要在那里跑得通。"""
     nb, copy = copies[name]
     run, expected = pasted_run(copy, student.reference_answers(nb, name))
     client = NotebookClient(run, kernel_name="python3", timeout=900, record_timing=False,
                             resources={"metadata": {"path": str(ROOT / "chapters")}})
     start = time.perf_counter()
+    run.cells.insert(0, nbformat.v4.new_code_cell(
+        'import multiprocessing\nassert multiprocessing.get_start_method() == "spawn", multiprocessing.get_start_method()'))
     client.execute()
     print(f"{name}: {time.perf_counter() - start:.1f} s for the body and {len(expected) // 2} self-checks")
     problems = []

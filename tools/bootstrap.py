@@ -32,7 +32,7 @@ TEMPLATE = """\
 {imports}
 
 # 课程公共代码 ptnotes.py（课程仓库的 chapters/ptnotes.py）。单独打开本笔记本（如 Colab）时，
-# 没有它、它不完整或比本章需要的旧，就从课程仓库下载一份
+# 没有它、它不完整或比本章需要的旧，就从课程仓库下载一份；下载不到时停在这里，说明怎么办
 PTNOTES_URL = "{url}"
 try:
     import ptnotes
@@ -40,8 +40,14 @@ try:
         raise ImportError("ptnotes.py 太旧")
 except Exception:
     sys.modules.pop("ptnotes", None)
-    with urllib.request.urlopen(os.environ.get("PTNOTES_PY_URL", PTNOTES_URL), timeout=60) as response:
-        pathlib.Path("ptnotes.py").write_bytes(response.read())
+    url = os.environ.get("PTNOTES_PY_URL", PTNOTES_URL)
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            pathlib.Path("ptnotes.py").write_bytes(response.read())
+    except OSError as error:  # 断网、连不上 GitHub、地址不对：只说怎么办，不显示 urllib 内部的十几层调用
+        raise RuntimeError(f"下载不到课程的公共代码 ptnotes.py（{{error}}）：{{url}}\\n"
+                           "连不上 GitHub 时，可以设环境变量 PTNOTES_PY_URL 和 PTNOTES_DATA_URL 指向老师提供的镜像，"
+                           "或者使用课程的离线包（ptnotes.py 和数据都在里面），见课程首页。") from None
     import ptnotes"""
 
 

@@ -113,7 +113,8 @@ def run_page(path: Path, threads: int | None, record: Path | None, log_dir: Path
     cmd = [sys.executable, str(ROOT / "tools" / "nbexec.py"), path.name, "--json", str(summary), "--keep-going"]
     if record is not None:
         cmd += ["--record", str(record)]
-    env = {**os.environ, "PYTHONWARNINGS": "default", "MPLBACKEND": "Agg"}
+    # PTNOTES_GPU_RUN：GPU 页里只对记录它的机器成立的检查（速度之比等）只在这里运行（CONTRIBUTING.md）
+    env = {**os.environ, "PYTHONWARNINGS": "default", "MPLBACKEND": "Agg", "PTNOTES_GPU_RUN": "1"}
     for name in ("PTNOTES_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA"):
         env.pop(name, None)
     if threads:

@@ -8,6 +8,7 @@
 * 记录标准输出和标准错误（连续的同名输出合成一段）、单元最后一个表达式的值（以 ``;`` 结尾时不显示）、
   matplotlib 的图（``plt.show()`` 时和单元结束时，PNG，dpi 100，``bbox_inches="tight"``，与 Jupyter 的 inline 后端相同）；
 * 支持 ``%%writefile [-a] 路径``（课程里唯一用到的魔法命令）；别的 ``%``/``!`` 行直接报错，不会悄悄跳过；
+* 环境变量 ``PTNOTES_START_METHOD=spawn`` 让子进程像在 Windows、macOS 上那样用 spawn 启动；
 * 某个单元出错就停下，错误和单元编号写进结果。
 
 用法：
@@ -42,18 +43,22 @@ def content_sha256(cells_outputs) -> str:
 
 
 def source_sha256(nb: dict) -> str:
-    """笔记本可见代码的指纹：不带 remove-cell 标签的代码单元的源码（按顺序），准备单元开头的引导代码除外
-    （tools/bootstrap.py 改版本号时它会变，但不影响输出）。GPU 页记录时存下它，tests/test_gpu.py 用它检查
-    页面上的输出来自现在的代码。"""
-    sources = []
+    """笔记本可见代码的指纹：不带 remove-cell 标签的代码单元（按顺序），准备单元开头的引导代码除外
+    （tools/bootstrap.py 改版本号时它会变，但不影响输出）。比较的是语法树（ast.dump），所以只改注释、空行、
+    换行方式不算改了代码；解析不了的单元（如 %%writefile）按原文比较。GPU 页记录时存下它，
+    tests/test_gpu.py 用它检查页面上的输出来自现在的代码。"""
+    parts = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code" or "remove-cell" in cell.get("metadata", {}).get("tags", []):
             continue
         source = source_of(cell)
-        if not sources and "\n    import ptnotes\n" in source:
-            source = source.split("\n    import ptnotes\n", 1)[1]
-        sources.append(source)
-    return hashlib.sha256(json.dumps(sources, ensure_ascii=False).encode("utf-8")).hexdigest()
+        if not parts and "\n    import ptnotes\n" in source:
+            source = source.rsplit("\n    import ptnotes\n", 1)[1]   # 引导代码到 except 分支里的 import ptnotes 为止
+        try:
+            parts.append(ast.dump(ast.parse(source)))
+        except SyntaxError:
+            parts.append(source)
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def source_of(cell) -> str:
@@ -210,6 +215,9 @@ def execute(path: Path, record: Path | None = None, echo: bool = False, keep_goi
         matplotlib.use("Agg")
     except ImportError:
         pass
+    if os.environ.get("PTNOTES_START_METHOD"):   # 例如 spawn：像在 Windows、macOS 上那样启动子进程（测试用）
+        import multiprocessing
+        multiprocessing.set_start_method(os.environ["PTNOTES_START_METHOD"], force=True)
     result = {"ok": True, "seconds": 0.0, "error": None, "cell": None}
     start = time.perf_counter()
     count = 0

@@ -32,6 +32,9 @@ from pathlib import Path
 import nbformat
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fold_checks import strip_title  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "_build" / "student"
 
@@ -282,7 +285,8 @@ def check_cell(step: Step, check_source: str):
 
 
 def joined(nb, indices: list[int]) -> str:
-    return "\n\n".join(nb.cells[i].source.strip("\n") for i in indices)
+    """几个检查单元的代码接在一起（去掉 tools/fold_checks.py 加的 #@title 标题行）。"""
+    return "\n\n".join(strip_title(nb.cells[i].source).strip("\n") for i in indices)
 
 
 def student_notebook(nb, name: str = "notebook"):
