@@ -393,6 +393,36 @@ def cifar10_tensors(train: bool = True, processes: int | None = None):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# 几页都用到的两个小工具（第 2 章各节、第 3 章）。都不需要在导入 ptnotes 时导入 torch。
+
+def show_warnings(records) -> None:
+    """把 warnings.catch_warnings(record=True) 捕获到的警告按“类别: 第一句话”打印，不打印带文件路径的一大段提示。"""
+    for w in records:
+        print(f"{type(w.message).__name__}: {str(w.message).split('. ')[0]}")
+
+
+def shares_memory(t1, t2) -> bool:
+    """两个张量是否用同一块存储（storage）：视图与原张量共享，副本不共享。"""
+    return t1.untyped_storage().data_ptr() == t2.untyped_storage().data_ptr()
+
+
+def two_moons(n: int, noise: float = 0.15, seed: int = 0):
+    """1.1 节（01a_quickstart）的小数据集：平面上两个交错的月牙，``n`` 个点 (n×2 的 float32) 和类别 (0 或 1，int64)。
+    每个点先在半圆上随机取，再加上标准差为 ``noise`` 的高斯噪声；同样的 ``seed`` 给出同样的数据。"""
+    import math
+
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (n,), generator=g)
+    angle = torch.rand(n, generator=g) * math.pi
+    upper = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)                # 上面的月牙：类别 0
+    lower = torch.stack([1 - torch.cos(angle), 0.5 - torch.sin(angle)], dim=1)      # 下面的月牙：类别 1
+    points = torch.where(labels[:, None] == 0, upper, lower)
+    return points + noise * torch.randn(n, 2, generator=g), labels
+
+
+# ---------------------------------------------------------------------------------------------------------
 # 第 13 章的 CIFAR-10 配方：数据增强、输入标准化和 FastNet。第 13 章逐段讲解并定义它们；这里是同一份代码，
 # 给单独打开的别的页面（如第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
 # 它们与设备无关：张量在哪个设备上，计算就在哪里做（生成器要和图片在同一个设备上）。
@@ -464,4 +494,4 @@ def __getattr__(name: str):
 
 
 # 必须是本文件的最后一行：准备单元据此判断文件完整、并且不比本章需要的旧。改了本文件就加一
-VERSION = 4
+VERSION = 5

@@ -65,6 +65,15 @@ def test_chapter_shape(path):
     md = "\n".join("".join(c["source"]) for c in nb if c["cell_type"] == "markdown")
     number = int(path.name[:2])
     section = re.match(r"\d\d[a-z]_", path.name)       # 一章的小节页（如 14a_...）：标题 '# N.M 标题'，没有本章目标
+    if not section and not any(c["cell_type"] == "code" for c in nb):
+        # 分成小节的一章（如 02_tensors）：章节页只有文字：为什么、本章目标、本章各节（链接到每一个小节页）
+        assert md.lstrip().startswith(f"# {number}. "), "title cell must be '# N. 标题'"
+        assert "## 本章目标" in md and "## 本章各节" in md, "a chapter page without code needs 本章目标 and 本章各节"
+        sections = sorted(p.stem for p in NOTEBOOKS if re.match(rf"{number:02d}[a-z]_", p.name))
+        assert sections, "a chapter page without code must have section pages"
+        linked = re.findall(r"\{doc\}`(\d\d[a-z]_\w+)`", md)
+        assert linked == sections, f"本章各节 must link every section page in order: {linked} vs {sections}"
+        return
     if section:
         assert re.match(rf"# {number}\.\d+ ", md.lstrip()), "title cell of a section page must be '# N.M 标题'"
     else:
@@ -73,7 +82,8 @@ def test_chapter_shape(path):
         assert heading in md, f"missing {heading}"
     tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb]
     answers = [c for c, t in zip(nb, tags) if "hide-cell" in t and "".join(c["source"]).lstrip().startswith("# 参考答案")]
-    assert 3 <= len(answers), "练习 needs at least 3 参考答案 cells (hide-cell, starting with '# 参考答案')"
+    least = 2 if section else 3                          # 小节页短，两个练习就够
+    assert least <= len(answers), f"练习 needs at least {least} 参考答案 cells (hide-cell, starting with '# 参考答案')"
     checks = [t for t in tags if "remove-cell" in t]
     assert checks, "claims must be checked by asserts in remove-cell cells"
 

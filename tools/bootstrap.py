@@ -101,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     outdated = []
     for path in args.notebooks or toc_chapters():
         nb = nbformat.read(path, as_version=4)
-        cell = next(c for c in nb.cells if c.cell_type == "code")
+        cell = next((c for c in nb.cells if c.cell_type == "code"), None)
+        if cell is None:                 # 分成小节的一章，章节页只有文字（如 02_tensors），没有准备单元
+            print(f"{path}: 没有代码单元")
+            continue
         try:
             new = rewrite(cell.source, code)
         except ValueError as e:

@@ -41,6 +41,7 @@ DEFAULT_OUT = ROOT / "_build" / "student"
 ANSWER = re.compile(r"\A\s*#\s*参考答案\s*(\d+)")
 STATEMENT = re.compile(r"\A\s*(?:\*\*)?练习\s*\d+")   # 「**练习 2.** ……」：下一题的题目，不是讲解
 EXERCISES_HEADING = re.compile(r"^## 练习\s*$", re.MULTILINE)
+SECTION = re.compile(r"\A\s*## ")        # 练习之后的新一节（如 `## 探索` 的开放问题）：保留，练习到此为止
 
 GUIDE = """\
 **怎样做练习（学生版）**：先从头运行全章（Run All），再逐个练习：在「答案」单元里写代码并运行，
@@ -111,9 +112,11 @@ class Exercises:
 
 
 def toc_chapters() -> list[Path]:
+    """目录里有练习的每一页；分成小节的一章的章节页（如 02_tensors）只有文字，没有练习，不在其中。"""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [e["file"] for part in toc["parts"] for e in part["chapters"]]
-    return [ROOT / f"{f}.ipynb" for f in files if f.startswith("chapters/")]
+    paths = [ROOT / f"{f}.ipynb" for f in files if f.startswith("chapters/")]
+    return [p for p in paths if any(c.cell_type == "code" for c in nbformat.read(p, as_version=4).cells)]
 
 
 def tags(cell) -> set[str]:
@@ -154,7 +157,8 @@ def find_exercises(nb, name: str = "notebook") -> Exercises:
             steps.append(open_step)
         elif cell.cell_type == "code" and "remove-cell" in tags(cell) and open_step is not None:
             open_step.checks.append(i)
-        elif cell.cell_type == "markdown" and open_step is not None and not STATEMENT.match(cell.source):
+        elif cell.cell_type == "markdown" and open_step is not None and not STATEMENT.match(cell.source) \
+                and not SECTION.match(cell.source):
             discussions.append(i)
         elif cell.cell_type == "code" and open_step is not None and not open_step.checks:
             open_step.answers.append(i)                         # 参考答案的后续代码单元

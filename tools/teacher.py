@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "appendix" / "teacher.md"
 TIMES = ROOT / "appendix" / "run_times.json"
 BLOCK = re.compile(r"(% BEGIN generated: (\w+)[^\n]*\n)(.*?)(% END generated: \2\n)", re.DOTALL)
-DOC_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?(?:\.\./chapters/)?(\d\d_\w+)>?`")
+DOC_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?(?:\.\./chapters/)?(\d\d[a-z]?_\w+)>?`")
 CHAPTERS_PER_WEEK = 2
 
 
@@ -49,9 +49,22 @@ def toc_chapters() -> list[tuple[str, str]]:
             if re.fullmatch(r"chapters/\d\d_\w+", e["file"])]
 
 
+def section_pages(stem: str) -> list[str]:
+    """一章的小节页（目录里 'NNx_name'，按顺序），不含在 GPU 上记录的页（它们的运行时间在 GPU 上测）。"""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [e["file"].removeprefix("chapters/") for part in toc["parts"] for e in part["chapters"]
+             if re.fullmatch(rf"chapters/{stem[:2]}[a-z]_\w+", e["file"])]
+    return [p for p in pages if not nbformat.read(ROOT / "chapters" / f"{p}.ipynb", as_version=4)
+            .metadata.get("ptnotes", {}).get("gpu_page")]
+
+
 def chapter_info(stem: str) -> dict:
     nb = nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    sections = section_pages(stem)
+    everything = "\n".join([markdown] + [c.source for p in sections
+                                        for c in nbformat.read(ROOT / "chapters" / f"{p}.ipynb", as_version=4).cells
+                                        if c.cell_type == "markdown"])
     title = markdown.lstrip().splitlines()[0].removeprefix("# ").strip()
     goals_text = re.split(r"^## 本章目标\s*$", markdown, maxsplit=1, flags=re.MULTILINE)
     if len(goals_text) != 2:
@@ -66,8 +79,10 @@ def chapter_info(stem: str) -> dict:
     if not goals:
         raise TeacherPageError(f"chapters/{stem}.ipynb: `## 本章目标` 下面没有 `- ` 开头的条目")
     number = int(stem[:2])
-    refs = sorted({m for m in DOC_LINK.findall(markdown) if int(m[:2]) < number})
-    return {"stem": stem, "number": number, "title": title, "goals": goals, "refs": refs}
+    refs = sorted({int(m[:2]) for m in DOC_LINK.findall(everything) if int(m[:2]) < number})   # 章号；小节页的链接算它那一章
+    has_code = any(c.cell_type == "code" for c in nb.cells)      # 分成小节的一章，章节页只有文字，不运行
+    return {"stem": stem, "number": number, "title": title, "goals": goals, "refs": refs,
+            "pages": ([stem] if has_code else []) + sections}
 
 
 def prerequisites(stem: str, info: dict, order: list[str]) -> list[str]:
@@ -158,11 +173,19 @@ def link(stem: str, text: str | None = None) -> str:
 def generated_blocks() -> dict[str, str]:
     chapters = toc_chapters()
     info = {stem: chapter_info(stem) for _, stem in chapters}
-    times = load_times().get("chapters", {})
-    missing = [stem for _, stem in chapters if stem not in times]
+    by_number = {ch["number"]: stem for stem, ch in info.items()}
+    for ch in info.values():
+        ch["refs"] = [by_number[n] for n in ch["refs"] if n in by_number]
+    measured = load_times().get("chapters", {})
+    missing = [page for _, stem in chapters for page in info[stem]["pages"] if page not in measured]
     if missing:
         raise TeacherPageError(f"appendix/run_times.json 里没有这些章的运行时间：{', '.join(missing)}。"
                                f"先运行 make times（nbval 在默认设置下测出它们），再运行 make teacher")
+    # 一章的运行时间 = 章节页加上它的各个小节页（每一页单独运行时的秒数之和）
+    times = {stem: {"seconds": sum(measured[p]["seconds"] for p in info[stem]["pages"]),
+                    **{k: v for k, v in measured[info[stem]["pages"][0]].items() if k != "seconds"}}
+             for _, stem in chapters}
+    pages = [p for _, stem in chapters for p in info[stem]["pages"]]
     order = [stem for _, stem in chapters]
     plan = weeks(chapters)
     week_of = {stem: week for week, _, stems in plan for stem in stems}
@@ -177,9 +200,9 @@ def generated_blocks() -> dict[str, str]:
             rows.append(f"| {week} | {link(stem)} | {prereq} | {duration(times[stem]['seconds'])} |")
     total = sum(times[stem]["seconds"] for stem in order)
     rows.append(f"| 共 {len(plan)} 周 | {len(order)} 章 | | 合计 {duration(total)} |")
-    dates = sorted({times[stem]["date"] for stem in order})
-    configs = sorted({times[stem].get("numerics", "") for stem in order})
-    cpus = sorted({str(times[stem]["cpus"]) for stem in order if "cpus" in times[stem]})
+    dates = sorted({measured[p]["date"] for p in pages})
+    configs = sorted({measured[p].get("numerics", "") for p in pages})
+    cpus = sorted({str(measured[p]["cpus"]) for p in pages if "cpus" in measured[p]})
     when = dates[0] if len(dates) == 1 else f"{dates[0]} 至 {dates[-1]}"
     syllabus = "\n".join(rows) + (
         f"\n\n运行时间是 {when} 用 `make times` 测的：nbval 在默认设置下（PyTorch 默认的线程数和内核，和学生自己运行时一样）"
