@@ -14,6 +14,15 @@ def toc_entries():
     return [toc["root"]] + [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
 
 
+def has_code(path) -> bool:
+    """笔记本里有代码单元吗？分成小节的一章，章节页（如 chapters/02_tensors）只有文字：不运行、没有练习。"""
+    import json
+
+    path = Path(path)
+    path = path if path.suffix == ".ipynb" else ROOT / f"{path}.ipynb"
+    return path.is_file() and any(c["cell_type"] == "code" for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+
+
 @pytest.fixture
 def fake_repo(tmp_path):
     """一个最小的“仓库”：chapters/ptnotes.py 与 data/（SHA256SUMS + 蚂蚁/蜜蜂压缩包的副本）。"""

@@ -11,13 +11,13 @@ import unicodedata
 import nbformat
 import pytest
 
-from conftest import ROOT, load_tool, toc_entries
+from conftest import ROOT, has_code, load_tool, toc_entries
 
 BUILD = ROOT / os.environ.get("PTNOTES_BUILD", "_build")
 NAME = "pytorch-shizhan-biji.pdf"
 PDF = BUILD / "pdf" / NAME
 SITE = BUILD / "html"
-CHAPTERS = [doc for doc in toc_entries() if doc.startswith("chapters/")]
+CHAPTERS = [doc for doc in toc_entries() if doc.startswith("chapters/") and has_code(doc)]   # 只有文字的章节页除外
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, has_code, toc_entries
 
 # 默认检查 make book 的结果；PTNOTES_SITE_DIR 可以指向另一次构建的 html 目录
 SITE = Path(os.environ.get("PTNOTES_SITE_DIR", ROOT / "_build" / "html")).resolve()
@@ -20,7 +20,7 @@ def built_site():
     assert (SITE / "index.html").is_file(), "没有找到 _build/html：先运行 make book（make test 会自动先构建）"
 
 
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sorted(p for p in (ROOT / "chapters").glob("*.ipynb") if has_code(p))   # 只有文字的章节页除外
 
 
 @pytest.mark.parametrize("page", toc_entries())
@@ -110,7 +110,7 @@ def test_one_menu_button_and_chinese_interface(page):
     assert '<link rel="icon" href="' in text
 
 
-@pytest.mark.parametrize("page", [p for p in toc_entries() if (ROOT / f"{p}.ipynb").is_file()])
+@pytest.mark.parametrize("page", [p for p in toc_entries() if has_code(p)])
 def test_solution_buttons_name_their_exercise(page):
     """每个答案单元（hide-cell，源码以 `# 参考答案 N` 开头）的按钮是「参考答案 N」，展开后是「收起参考答案 N」。"""
     nb = json.loads((ROOT / f"{page}.ipynb").read_text(encoding="utf-8"))
