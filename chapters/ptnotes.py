@@ -423,6 +423,152 @@ def two_moons(n: int, noise: float = 0.15, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# 第 8 章各节共用的两个小工具：fmt 把张量打印成固定小数位的列表（8.5–8.7 节），draw_windows 画卷积和池化的
+# 窗口落在输入的哪些格子上（8.3、8.4 节）。torch、matplotlib 都在函数里才导入，import ptnotes 本身不需要它们。
+
+def fmt(t, nd: int = 4) -> str:
+    """把张量（或数的列表）写成固定 ``nd`` 位小数的列表 ``[a, b, ...]``，并把 -0.0000 写成 0.0000。"""
+    import torch
+
+    values = t.flatten().tolist() if torch.is_tensor(t) else list(t)
+    return "[" + ", ".join(f"{round(v, nd) + 0.0:.{nd}f}" for v in values) + "]"
+
+
+WINDOW_COLORS = ("tab:orange", "tab:blue", "tab:green", "tab:red", "tab:purple",
+                 "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+
+
+def draw_windows(ax, n, k, s=1, p=0, d=1, outs=((0, 0),), outline=False, legend=True) -> None:
+    """在 ``ax`` 上画 n×n 的输入（四周补 p 圈 0，画成灰色），给 ``outs`` 里每个输出位置 (i, j) 用到的输入格子上色：
+    核（窗口）大小 k、步幅 s、膨胀 d。``outline=True`` 时再用虚线框出整个窗口（窗口可以伸出输入，池化的
+    ``ceil_mode`` 用）；``legend=True`` 时在下方给每种颜色一个图例 ``out[i,j]``。"""
+    import matplotlib.pyplot as plt
+
+    size = n + 2 * p
+    for r in range(size):
+        for c in range(size):
+            is_pad = not (p <= r < p + n and p <= c < p + n)
+            ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor="0.8" if is_pad else "white", edgecolor="0.55", lw=0.8))
+            if is_pad:
+                ax.text(c + 0.5, r + 0.5, "0", ha="center", va="center", fontsize=9, color="0.4")
+    for (i, j), color in zip(outs, WINDOW_COLORS):
+        for m in range(k):
+            for q in range(k):
+                r, c = i * s + m * d, j * s + q * d
+                if r < size and c < size:
+                    ax.add_patch(plt.Rectangle((c, r), 1, 1, facecolor=color, alpha=0.45, lw=0))
+        if outline:
+            span = d * (k - 1) + 1
+            ax.add_patch(plt.Rectangle((j * s, i * s), span, span, fill=False, edgecolor=color, lw=2.5, ls="--"))
+        if legend:
+            ax.plot([], [], "s", color=color, alpha=0.6, label=f"out[{i},{j}]")
+    extra = max(0, max(i for i, _ in outs) * s + d * (k - 1) + 1 - size) if outline else 0
+    ax.set_xlim(-0.2, size + extra + 0.2)
+    ax.set_ylim(size + extra + 0.2, -0.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if legend:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=9, frameon=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 3 章各节（3.1、3.3、3.5）都用到的小工具：打印一个张量的计算图。3.5 节把它的源代码打印出来讲解
+# （inspect.getsource），所以保持这几行简短。只读 grad_fn 的属性，不需要导入 torch。
+
+def show_graph(fn, depth=0):
+    """从 grad_fn 出发打印计算图（越往下越靠近输入）。"""
+    print("    " * depth + type(fn).__name__)
+    for next_fn, _ in fn.next_functions:
+        if next_fn is not None:
+            show_graph(next_fn, depth + 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 17 章（常见错误）各节共用：按课程的统一格式打印报错和警告，并记下打印过的信息。各节最后用 REPORTED
+# 核对 17_pitfalls 速查表里属于本节的那几条信息真的出现过。都不需要 torch。
+
+REPORTED: list[str] = []   # 本进程里 report 和 report_warnings 打印过的每一条（第一行）
+
+
+def report(e, lines: int = 1, first_sentence: bool = False) -> None:
+    """按课程的统一格式打印报错“类型: 信息”：只取前 ``lines`` 行，或只取第一句；去掉终端的颜色代码。"""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", f"{type(e).__name__}: {e}")
+    shown = [line.rstrip() for line in text.splitlines()[:lines]]
+    if first_sentence:
+        shown = [shown[0].split(". ")[0].rstrip(".") + "."]
+    REPORTED.append(shown[0])
+    print("\n".join(shown))
+
+
+def report_warnings(records) -> None:
+    """warnings.catch_warnings(record=True) 捕获到的警告，用同样的格式打印“类别: 第一句话.”，也记进 REPORTED。"""
+    for w in records:
+        text = f"{type(w.message).__name__}: {str(w.message).split('. ')[0].rstrip('.')}."
+        REPORTED.append(text)
+        print(text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 4 章各节（04a–04g）共用的蚂蚁/蜜蜂数据。4.1 节讲 rel、4.2 节逐行讲 ImageFolder 和变换、4.4 节讲不均衡子集；
+# 这里是同样的写法，给单独打开的后面几节用。第一次调用时才导入 torch、torchvision，所以 import ptnotes 不需要它们。
+
+def hymenoptera_rel(path) -> str:
+    """蚂蚁/蜜蜂数据里一个文件相对数据根目录的路径（如 ``train/ants/0013035.jpg``），打印时用：
+    去掉根目录之前、每台机器都不同的那部分。只看路径本身，不访问文件。"""
+    parts = Path(path).parts
+    top = ARCHIVES["hymenoptera_data.tar.gz"].top
+    if top not in parts:
+        raise ValueError(f"{path} 不在蚂蚁/蜜蜂数据的目录 {top}/ 里")
+    start = len(parts) - parts[::-1].index(top)
+    return Path(*parts[start:]).as_posix()
+
+
+def hymenoptera_folder(split: str = "train", size: int | None = None):
+    """蚂蚁/蜜蜂数据的一个划分（``"train"`` 或 ``"val"``），读成 ``torchvision.datasets.ImageFolder``（ants → 0，bees → 1）。
+
+    不给 ``size`` 时样本是 ``(PIL 图像, 标签)``；给了时带上 4.2 节的变换 ``Resize((size, size))`` 加 ``ToTensor()``，
+    样本是 ``([3, size, size] 的 float32 张量, 标签)``。``ImageFolder`` 按扩展名挑文件，训练集里的 GIF 占位图不在其中。"""
+    from torchvision import datasets, transforms
+
+    transform = None if size is None else transforms.Compose([transforms.Resize((size, size)), transforms.ToTensor()])
+    return datasets.ImageFolder(hymenoptera() / split, transform=transform)
+
+
+def hymenoptera_imbalanced(n_ants: int = 30, seed: int = 0):
+    """4.4、4.5 节的类别不均衡子集：训练集（不带变换的 ``hymenoptera_folder("train")``）里全部 121 张蜜蜂，
+    加上用种子 ``seed`` 随机挑的 ``n_ants`` 张蚂蚁。只看 ``targets`` 里的标签，不解码图片。
+
+    返回 ``(Subset, 标签)``：子集里先是挑中的蚂蚁（按原下标排序），后是蜜蜂；标签是与子集一一对应的 int64 张量。"""
+    import torch
+    from torch.utils.data import Subset
+
+    folder = hymenoptera_folder("train")
+    targets = torch.tensor(folder.targets)
+    ants = torch.nonzero(targets == 0).flatten()
+    bees = torch.nonzero(targets == 1).flatten()
+    keep = ants[torch.randperm(len(ants), generator=torch.Generator().manual_seed(seed))[:n_ants]]
+    indices = torch.cat([keep.sort().values, bees])
+    return Subset(folder, indices.tolist()), targets[indices]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 11 章各节（11a_gradient_descent、11b_optimizer_step、11f_closure_lbfgs）共用的数据。导入 ptnotes 时不导入 torch。
+
+def linear_regression_data(n: int = 100, seed: int = 0):
+    """第 3 章和第 11 章的线性回归数据：``n`` 个 x ~ N(0, 1)（n×1 的 float32 张量 ``features``），
+    ``labels`` = 3x + 2 再加上标准差 0.1 的高斯噪声（n×1）。用种子为 ``seed`` 的生成器，同样的参数给出同样的数据；
+    默认参数给出的数据与第 3 章正文里逐行写出的那份逐位相同。"""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    features = torch.randn(n, 1, generator=g)
+    labels = 3 * features + 2 + 0.1 * torch.randn(n, 1, generator=g)
+    return features, labels
+
+
+# ---------------------------------------------------------------------------------------------------------
 # 第 13 章的 CIFAR-10 配方：数据增强、输入标准化和 FastNet。第 13 章逐段讲解并定义它们；这里是同一份代码，
 # 给单独打开的别的页面（如第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
 # 它们与设备无关：张量在哪个设备上，计算就在哪里做（生成器要和图片在同一个设备上）。

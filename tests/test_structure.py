@@ -71,7 +71,8 @@ def test_chapter_shape(path):
         assert "## 本章目标" in md and "## 本章各节" in md, "a chapter page without code needs 本章目标 and 本章各节"
         sections = sorted(p.stem for p in NOTEBOOKS if re.match(rf"{number:02d}[a-z]_", p.name))
         assert sections, "a chapter page without code must have section pages"
-        linked = re.findall(r"\{doc\}`(\d\d[a-z]_\w+)`", md)
+        listing = md.split("## 本章各节", 1)[1].split("\n## ", 1)[0]        # 「本章各节」这一节：本章自己的小节页，按顺序
+        linked = list(dict.fromkeys(re.findall(rf"\{{doc\}}`(?:[^`<]*<)?({number:02d}[a-z]_\w+)>?`", listing)))
         assert linked == sections, f"本章各节 must link every section page in order: {linked} vs {sections}"
         return
     if section:

@@ -147,9 +147,10 @@ def parse_cell(source: str, where: str, chapter: int, docname: str) -> list[Erra
                 raise ErrataError(f"{here}\n  看不懂的选项行：{lines[j]!r}")
             options[om.group(1)] = om.group(2).strip()
             j += 1
-        if set(options) != {"class", "name"} or options["class"] != "warning":
+        if set(options) != {"class", "name"} or options["class"] not in ("warning", "warning dropdown"):
             raise ErrataError(
-                f"{here}\n  标题下面要有且只有两行选项：`:class: warning` 和 `:name: errata-{chapter:02d}-<编号>`"
+                f"{here}\n  标题下面要有且只有两行选项：`:class: warning`（笔误、写法习惯一类的小勘误写 `:class: warning dropdown`，"
+                f"页面上折叠成一行）和 `:name: errata-{chapter:02d}-<编号>`"
                 f"（现在是 {options}）"
             )
         nm = NAME_RE.match(options["name"])
