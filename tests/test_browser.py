@@ -393,13 +393,13 @@ def test_page_in_browser(contexts, site_url, page_name, width_name):
 
 def test_section_anchors_are_readable(contexts, site_url):
     """小节的链接是 #标题文字（如 #本章目标），点目录里的小节能跳过去；旧的 #id 编号仍然有效。"""
-    page, problems = _open(contexts["desktop"], f"{site_url}/chapters/16_inference.html")
+    page, problems = _open(contexts["desktop"], f"{site_url}/chapters/01_setup.html")
     try:
         hrefs = page.eval_on_selector_all("#pst-page-toc-nav a.nav-link", "as => as.map(a => a.getAttribute('href'))")
         assert "#本章目标" in hrefs and "#练习" in hrefs, hrefs
         assert not [h for h in hrefs if re.fullmatch(r"#id\d+", h)], hrefs
         assert len(hrefs) == len(set(hrefs))
-        page.goto(f"{site_url}/chapters/16_inference.html#{urllib.parse.quote('小结')}")
+        page.goto(f"{site_url}/chapters/01_setup.html#{urllib.parse.quote('小结')}")
         top = page.evaluate("document.getElementById('小结').getBoundingClientRect().top")
         assert 0 <= top < 200, f"#小结 没有滚到页面顶部附近（top={top}）"
     finally:

@@ -14,7 +14,7 @@ from conftest import ROOT, toc_entries
 from webserver import closed_url, offline_env
 
 TOP = "pytorch-shizhan-biji-offline"
-CHAPTER = "05_transforms.ipynb"  # 两份数据都用到
+CHAPTER = "05f_v2_datasets.ipynb"  # 两份数据都用到（5.6 节）
 
 
 @pytest.fixture(scope="module")
