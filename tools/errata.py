@@ -223,7 +223,8 @@ def render(errata: list[Erratum], root: Path = ROOT) -> str:
     for docname, title in titles.items():
         n = sum(e.docname == docname for e in errata)
         if n or re.fullmatch(r"chapters/\d\d_\w+", docname):     # 没有勘误的小节页（14a_...）不单列
-            out.append(f"| {{doc}}`{cell_text(title)} <../{docname}>` | {n} |")
+            # 链接文字里不能有反引号（{doc}`…` 本身就用反引号括起来）：标题里的代码名去掉反引号
+            out.append(f"| {{doc}}`{cell_text(title).replace('`', '')} <../{docname}>` | {n} |")
     out += [f"| 合计 | {len(errata)} |", "", "## 按笔记统计", ""]
     out += ["一条勘误同时纠正几份笔记时，每份笔记各算一次。", "", "| 笔记 | 勘误条数 |", "| --- | ---: |"]
     for note in ("000", "001", "002", "003", "004"):
