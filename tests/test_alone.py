@@ -24,14 +24,20 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, load_tool, toc_entries
+from conftest import ROOT, has_code, load_tool, toc_entries
 from webserver import RAW, closed_url, offline_env, serve
 
 CHAPTERS = [ROOT / f"{entry}.ipynb" for entry in toc_entries() if entry.startswith("chapters/")]
 # GPU 上记录的页面不用 nbval 比对（tests/test_gpu.py 在 CPU 上冒烟运行它们）；单独运行比对的是其余各页
-COMPARED = [p for p in CHAPTERS if not json.loads(p.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page")
-            and any(c["cell_type"] == "code" for c in json.loads(p.read_text(encoding="utf-8"))["cells"])]
+
+
+def gpu_page(path) -> bool:
+    return bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page"))
+
+
+GPU_PAGES = [p for p in CHAPTERS if gpu_page(p)]
 # 分成小节的一章的章节页（如 02_tensors）只有文字，没有可运行的内容，不在这两组里
+COMPARED = [p for p in CHAPTERS if p not in GPU_PAGES and has_code(p)]
 SECONDS: dict[str, float] = {}
 
 
@@ -264,8 +270,7 @@ def test_chapter_alone_shows_the_stored_outputs(notebook, tmp_path, published, c
 
 
 @pytest.mark.alone
-@pytest.mark.parametrize("notebook", [p for p in CHAPTERS if json.loads(p.read_text(encoding="utf-8"))["metadata"]
-                                      .get("ptnotes", {}).get("gpu_page")], ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", GPU_PAGES, ids=lambda p: p.stem)
 def test_gpu_page_alone_runs_top_to_bottom(notebook, tmp_path, published, colab_stub, request):
     """GPU 上记录的页面单独放进空目录（像在 Colab 里），在这台没有 GPU 的机器上按缩小的规模从头运行到尾，
     隐藏的检查也运行；输出不比对（它们来自 GPU）。引导代码和数据同样从“课程仓库”下载。"""
