@@ -3,6 +3,7 @@
 学生版的自检测试（tests/test_student.py）也按章汇总耗时。"""
 
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parent
 SECONDS_FILE = ROOT / "_build" / "nbval_seconds.json"
 NUMERICS = ("PTNOTES_NUM_THREADS", "OMP_NUM_THREADS", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS",
             "ONEDNN_MAX_CPU_ISA", "PYTHONWARNINGS")
-STUDENT = re.compile(r"tests/test_student\.py::test_self_checks\[(.+)\]$")
+STUDENT = re.compile(r"tests/test_student\.py::(?:TestSelfChecks\w::)?test_self_checks\[(.+)\]$")
 
 _seconds = defaultdict(float)
 _failed = set()
@@ -46,18 +47,24 @@ def pytest_sessionfinish(session, exitstatus):
             _failed.add(alias)
     if not measured:
         return
-    try:
-        record = json.loads(SECONDS_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        record = {}
-    notebooks = record.setdefault("notebooks", {})
-    today = datetime.date.today().isoformat()
-    for path, seconds in measured.items():
-        notebooks[path] = {"seconds": round(seconds, 1), "date": today, "passed": path not in _failed,
-                           "numerics": numerics(), "cpus": len(os.sched_getaffinity(0))}
-    record["notebooks"] = dict(sorted(notebooks.items()))
     SECONDS_FILE.parent.mkdir(exist_ok=True)
-    SECONDS_FILE.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    # make test 在两个进程里并行运行各页（pytest-xdist）：读、改、写这个文件时拿着锁，写完整后再换名，
+    # 另一个进程不会读到写了一半的文件，也不会覆盖掉对方刚记下的秒数
+    with open(SECONDS_FILE.with_name(SECONDS_FILE.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            record = json.loads(SECONDS_FILE.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        notebooks = record.setdefault("notebooks", {})
+        today = datetime.date.today().isoformat()
+        for path, seconds in measured.items():
+            notebooks[path] = {"seconds": round(seconds, 1), "date": today, "passed": path not in _failed,
+                               "numerics": numerics(), "cpus": len(os.sched_getaffinity(0))}
+        record["notebooks"] = dict(sorted(notebooks.items()))
+        tmp = SECONDS_FILE.with_name(f"{SECONDS_FILE.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(SECONDS_FILE)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -205,10 +205,15 @@ def nbval_alone(notebook: Path, workdir: Path, env) -> tuple[subprocess.Complete
 
 
 def report(request, line):
-    """直接写到终端（不被 pytest 的输出捕获吞掉）。"""
+    """直接写到终端（不被 pytest 的输出捕获吞掉）。make test 用 pytest-xdist 并行运行时，工作进程没有终端，
+    这一行写到标准错误（xdist 不显示它；每页的秒数仍记在 _build/nbval_seconds.json 里）。"""
     plugins = request.config.pluginmanager
-    with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
-        plugins.get_plugin("terminalreporter").write_line(line)
+    terminal, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if terminal is None or capture is None or hasattr(request.config, "workerinput"):
+        print(line, file=sys.__stderr__)
+        return
+    with capture.global_and_fixture_disabled():
+        terminal.write_line(line)
 
 
 @pytest.fixture(scope="module")

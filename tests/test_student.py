@@ -146,8 +146,24 @@ def spawn_kernels(tmp_path_factory):
         os.environ["IPYTHONDIR"] = saved
 
 
-@pytest.mark.parametrize("name", [p.stem for p in CHAPTERS])
-def test_self_checks(copies, name, spawn_kernels):
+# make test 用 pytest-xdist 在两个进程里运行（--dist loadscope：一个类或一个模块的测试在同一个进程里）。
+# 最贵的这个测试按页分成两个类，两个进程各跑一半（隔一页取一页，长短页两边都有）
+NAMES = [p.stem for p in CHAPTERS]
+
+
+class TestSelfChecksA:
+    @pytest.mark.parametrize("name", NAMES[0::2])
+    def test_self_checks(self, copies, name, spawn_kernels):
+        self_checks(copies, name)
+
+
+class TestSelfChecksB:
+    @pytest.mark.parametrize("name", NAMES[1::2])
+    def test_self_checks(self, copies, name, spawn_kernels):
+        self_checks(copies, name)
+
+
+def self_checks(copies, name):
     """正文 → 每个练习：没动过的自检（失败，友好）→ 贴上参考答案 → 自检（通过）。每章只跑一次内核，
     子进程用 spawn 启动（像 Windows、macOS）：正文里的多进程例子也要在那里跑得通。"""
     nb, copy = copies[name]
