@@ -38,7 +38,7 @@ help:
 	@echo "  make run NB=chapters/07_nn_module.ipynb            重新运行一章并保存输出（记下「最后验证」）"
 	@echo "  make test-notebooks NB=chapters/07_nn_module.ipynb 用 nbval 比对一章（测试的数值配置）"
 	@echo "  make test-notebooks                                 比对全部章节（约 8 分钟）"
-	@echo "  make claims NB=chapters/13_train_cifar10.ipynb      换种子和线程数重跑一章，检查隐藏断言"
+	@echo "  make claims NB=chapters/13e_train.ipynb      换种子和线程数重跑一章，检查隐藏断言"
 	@echo "  make test-student NB=chapters/07_nn_module.ipynb    只测一章学生版的自检"
 	@echo "  make test-unit                                      网站、PDF、浏览器和其余测试（不整章运行笔记本）"
 	@echo "  make test-alone                                     每章单独在空目录里运行并比对（约 10 分钟）"
@@ -72,14 +72,21 @@ test: test-alone test-unit
 test-notebooks: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL) $(NB)
 
+# make test 的测试在 TEST_WORKERS 个进程里并行运行（pytest-xdist；TEST_WORKERS=0 时不并行）。
+# 一个模块（或一个类）的测试留在同一个进程里（--dist loadscope），模块级的准备（网站服务器、浏览器、离线包）只做一次。
+# 学生版自检在本仓库的 chapters/ 里运行：并行之前先把数据解压、解码好，两个进程不会同时第一次解压同一个压缩包
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
+
 test-unit: $(STAMP) book pdf
-	$(BIN)/python -m pytest tests -m "not alone"
+	cd chapters && ../$(BIN)/python -c "import ptnotes; ptnotes.hymenoptera(); ptnotes.cifar10_tensors(True); ptnotes.cifar10_tensors(False)"
+	$(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadscope) tests -m "not alone"
 
 # 每一章单独复制到空目录里运行（像在 Colab 里），下载由 127.0.0.1 上的服务器代替课程仓库，nbval 严格比对输出；
 # 再解开离线包运行一章（约 10 分钟，见 tests/test_alone.py 与 tests/test_bundle.py）
 .PHONY: test-alone
 test-alone: $(STAMP)
-	$(BIN)/python -m pytest tests -m alone
+	$(if $(XDIST),PTNOTES_SHARED_CPU=1) $(BIN)/python -m pytest $(XDIST) tests -m alone
 
 # 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/

@@ -386,7 +386,7 @@ def cifar10_tensors(train: bool = True, processes: int | None = None):
         images = _decode_jpegs(jpegs)
     images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
     labels = torch.from_numpy(np.asarray(targets, dtype=np.int64))
-    tmp = cache.with_suffix(".tmp")
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")   # 两个进程同时第一次解码时各写各的，换名是原子的
     torch.save({"source": key, "images": images, "labels": labels}, tmp)
     tmp.replace(cache)
     return images, labels
@@ -857,17 +857,40 @@ def layer_grad_norms(model, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# 第 13 章的 CIFAR-10 配方：数据增强、输入标准化和 FastNet。第 13 章逐段讲解并定义它们；这里是同一份代码，
-# 给单独打开的别的页面（如第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
+# 第 13 章的 CIFAR-10 配方：笔记 002 的模型 NoteNet（13.1 节），数据增强、输入标准化、FastNet、训练设置和
+# 训练/评估函数（13.3 节），检查点（13.5 节）。那几节逐段讲解并定义它们；这里是同一份代码，给单独打开的别的页面
+# （13.2、13.4–13.6 节和第 14 章的 GPU 实测页）用，tests/test_recipe.py 检查两边的定义逐字相同。
 # 它们与设备无关：张量在哪个设备上，计算就在哪里做（生成器要和图片在同一个设备上）。
 # 第一次用到 ptnotes.FastNet 等名字时才导入 torch，所以 import ptnotes 本身不需要 torch。
-RECIPE_NAMES = ("MEAN", "STD", "random_crop_flip", "to_input", "FastNet", "make_model")
+RECIPE_NAMES = ("NoteNet", "MEAN", "STD", "random_crop_flip", "to_input", "FastNet", "make_model",
+                "EPOCHS", "BATCH", "LR", "WARMUP", "WEIGHT_DECAY", "LABEL_SMOOTHING", "make_training",
+                "train_one_epoch", "evaluate", "save_checkpoint", "load_checkpoint")
 
 
 def _recipe() -> dict:
     import torch
     import torch.nn.functional as F
     from torch import nn
+
+    class NoteNet(nn.Module):
+        """笔记 002 / 视频课的 CIFAR-10 模型。"""
+
+        def __init__(self):
+            super().__init__()
+            self.model = nn.Sequential(
+                nn.Conv2d(3, 32, 5, padding=2),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 32, 5, padding=2),
+                nn.MaxPool2d(2),
+                nn.Conv2d(32, 64, 5, padding=2),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(64 * 4 * 4, 64),
+                nn.Linear(64, 10),
+            )
+
+        def forward(self, x):
+            return self.model(x)
 
     MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)   # CIFAR-10 训练集每个通道的均值
     STD = torch.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)    # 和标准差
@@ -916,6 +939,80 @@ def _recipe() -> dict:
     def make_model(widths=(16, 48, 96), batch_norm=True):
         return FastNet(widths, batch_norm).to(memory_format=torch.channels_last)
 
+    EPOCHS = 10
+    BATCH = 256
+    LR = 0.2
+    WARMUP = 0.2            # 前 20 % 的步数预热
+    WEIGHT_DECAY = 1e-3
+    LABEL_SMOOTHING = 0.1
+
+    def make_training(model, steps_per_epoch, epochs=EPOCHS, lr=LR, momentum=0.9, nesterov=True):
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, nesterov=nesterov,
+                                    weight_decay=WEIGHT_DECAY)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=WARMUP,
+            anneal_strategy="linear", cycle_momentum=False, div_factor=10, final_div_factor=100)
+        return optimizer, scheduler
+
+    def train_one_epoch(model, optimizer, scheduler, loss_fn, generator, images, labels,
+                        batch_size=BATCH, augment=True, writer=None, step=0, log_every=20, progress=None):
+        """训练一轮；返回这一轮每个样本的平均损失和累计的步数。
+        progress：把批次的循环包一层的函数（如进度条，13.6 节）；None 表示不包。"""
+        model.train()
+        order = torch.randperm(len(images), generator=generator, device=images.device)
+        epoch_loss, window = 0.0, []
+        batches = range(0, len(images), batch_size)
+        if progress is not None:
+            batches = progress(batches)
+        for start in batches:
+            idx = order[start:start + batch_size]
+            x = images[idx]
+            if augment:
+                x = random_crop_flip(x, generator)
+            loss = loss_fn(model(to_input(x)), labels[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            epoch_loss += loss.item() * len(idx)
+            window.append(loss.item())
+            if writer is not None and step % log_every == 0:
+                writer.add_scalar("Loss/train", sum(window) / len(window), step)
+                writer.add_scalar("LR", scheduler.get_last_lr()[0], step)
+                window = []
+        return epoch_loss / len(images), step
+
+    @torch.no_grad()
+    def evaluate(model, images, labels, flip=False, batch_size=1000):
+        """每个样本的平均交叉熵损失和准确率；flip=True 时用测试时增强（原图和镜像的预测取平均）算准确率。"""
+        model.eval()
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(images), batch_size):
+            x = to_input(images[start:start + batch_size])
+            y = labels[start:start + batch_size]
+            out = model(x)
+            total_loss += F.cross_entropy(out, y, reduction="sum").item()
+            if flip:
+                out = out.softmax(1) + model(x.flip(3)).softmax(1)
+            correct += (out.argmax(1) == y).sum().item()
+        return total_loss / len(images), correct / len(images)
+
+    def save_checkpoint(path, epoch, model, optimizer, scheduler, generator):
+        torch.save({"epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "generator": generator.get_state()}, path)
+
+    def load_checkpoint(path, model, optimizer, scheduler, generator):
+        checkpoint = torch.load(path, weights_only=True)   # 只含张量和基本类型，安全加载（第 15 章）
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        scheduler.load_state_dict(checkpoint["scheduler"])
+        generator.set_state(checkpoint["generator"])
+        return checkpoint["epoch"]
+
     return {name: value for name, value in locals().items() if name in RECIPE_NAMES}
 
 
@@ -928,4 +1025,4 @@ def __getattr__(name: str):
 
 
 # 必须是本文件的最后一行：准备单元据此判断文件完整、并且不比本章需要的旧。改了本文件就加一
-VERSION = 5
+VERSION = 6

@@ -4,7 +4,7 @@
 * GPU 页的输出来自 GPU，nbval 不比对它们（conftest.py 跳过），这里检查它们确实是在 CUDA 上、由现在的代码记录的；
 * `gpu_run.py --dry` 在没有 GPU 的机器上把 GPU 页按缩小的规模从头运行一遍（CPU 上的冒烟测试），再检查记录的格式；
 * nbexec 这个不依赖 Jupyter 的执行器，运行一章得到的输出与 Jupyter 内核（存下的输出）相同；
-* 正文对 GPU 运行结果的说法（第 14.2 节的准确率和训练时间）与记录相符。
+* 正文对 GPU 运行结果的说法（第 14.10 节的准确率和训练时间）与记录相符。
 """
 
 import json
@@ -70,7 +70,7 @@ def test_gpu_report_is_current():
 
 
 def test_the_fast_recipe_claims_match_the_record():
-    """14.2 节正文：5 次运行平均约 92 %（92.05 %–92.32 %），每次训练 8.3 秒，都在 10 秒之内。"""
+    """14.10 节正文：5 次运行平均约 92 %（92.05 %–92.32 %），每次训练 8.3 秒，都在 10 秒之内。"""
     history = [r for r in records() if r["cifar10_fast"].get("runs")]
     fast = history[-1]["cifar10_fast"]
     runs = fast["runs"]

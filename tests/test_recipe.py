@@ -1,5 +1,5 @@
-"""第 13 章的配方（数据增强、标准化、FastNet）在 ptnotes.py 里有一份同样的代码，给单独打开的别的页面用
-（如 14.1 节）。两份必须逐字相同：第 13 章讲的就是别的页面运行的。"""
+"""第 13 章的配方（NoteNet、数据增强、标准化、FastNet、训练设置、训练/评估函数、检查点）在 ptnotes.py 里有一份
+同样的代码，给单独打开的别的页面用（13.2、13.4–13.6 节和 14.9 节）。两份必须逐字相同：第 13 章各节讲的就是别的页面运行的。"""
 
 import ast
 import inspect
@@ -9,7 +9,9 @@ import pytest
 
 from conftest import ROOT
 
-NAMES = ["MEAN", "STD", "random_crop_flip", "to_input", "FastNet", "make_model"]
+NAMES = ["NoteNet", "MEAN", "STD", "random_crop_flip", "to_input", "FastNet", "make_model",
+         "EPOCHS", "BATCH", "LR", "WARMUP", "WEIGHT_DECAY", "LABEL_SMOOTHING", "make_training",
+         "train_one_epoch", "evaluate", "save_checkpoint", "load_checkpoint"]
 
 
 def definitions(tree) -> dict[str, str]:
@@ -30,12 +32,28 @@ def definitions(tree) -> dict[str, str]:
 
 
 def chapter_13() -> dict[str, str]:
-    nb = json.loads((ROOT / "chapters" / "13_train_cifar10.ipynb").read_text(encoding="utf-8"))
+    """第 13 章各页里的定义；每个名字只能在一页里定义一次（别的页面从 ptnotes 导入）。"""
     found = {}
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            found.update(definitions(ast.parse("".join(cell["source"]))))
+    for path in sorted((ROOT / "chapters").glob("13*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code" and "remove-cell" not in cell["metadata"].get("tags", []) \
+                    and not "".join(cell["source"]).startswith("# 参考答案"):
+                for name, dump in definitions(ast.parse("".join(cell["source"]))).items():
+                    assert name not in found, f"{name} 在第 13 章里定义了两次（{path.name}）"
+                    found[name] = dump
     return found
+
+
+def test_names_match_ptnotes():
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(ROOT / "chapters"))
+    try:
+        assert list(importlib.import_module("ptnotes").RECIPE_NAMES) == NAMES
+    finally:
+        sys.path.pop(0)
 
 
 def test_ptnotes_recipe_is_chapter_13s_code():

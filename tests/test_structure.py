@@ -24,13 +24,21 @@ def test_every_notebook_is_in_the_toc():
     assert NOTEBOOKS and not missing, f"not in _toc.yml: {missing}"
 
 
+def course_order(doc: str):
+    """目录里各页的顺序：按文件名（章号、章节页、小节页），只有在 GPU 上记录的页（元数据 ptnotes.gpu_page，如 14a、14b）
+    排在本章其余各节之后：它们在 GPU 上实测前面各节讲的内容。"""
+    path = ROOT / f"{doc}.ipynb"
+    gpu = path.is_file() and bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page"))
+    return doc[: len("chapters/NN")], gpu, doc
+
+
 def test_toc_parts_in_course_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     order = ["基础", "数据", "模型", "训练", "附录"]
     captions = [part["caption"] for part in toc["parts"]]
     assert captions == [c for c in order if c in captions], captions
     chapters = [e["file"] for part in toc["parts"] for e in part["chapters"] if e["file"].startswith("chapters/")]
-    assert chapters == sorted(chapters), "chapters must appear in numeric order"
+    assert chapters == sorted(chapters, key=course_order), "chapters must appear in numeric order (GPU pages last in their chapter)"
 
 
 def cells(path):
@@ -69,7 +77,8 @@ def test_chapter_shape(path):
         # 分成小节的一章（如 02_tensors）：章节页只有文字：为什么、本章目标、本章各节（链接到每一个小节页）
         assert md.lstrip().startswith(f"# {number}. "), "title cell must be '# N. 标题'"
         assert "## 本章目标" in md and "## 本章各节" in md, "a chapter page without code needs 本章目标 and 本章各节"
-        sections = sorted(p.stem for p in NOTEBOOKS if re.match(rf"{number:02d}[a-z]_", p.name))
+        sections = sorted((p.stem for p in NOTEBOOKS if re.match(rf"{number:02d}[a-z]_", p.name)),
+                          key=lambda stem: course_order(f"chapters/{stem}"))
         assert sections, "a chapter page without code must have section pages"
         listing = md.split("## 本章各节", 1)[1].split("\n## ", 1)[0]        # 「本章各节」这一节：本章自己的小节页，按顺序
         linked = list(dict.fromkeys(re.findall(rf"\{{doc\}}`(?:[^`<]*<)?({number:02d}[a-z]_\w+)>?`", listing)))

@@ -2,7 +2,7 @@
 
 用法：.venv/bin/python tools/bootstrap.py [--check] [笔记本 ...]
       不给笔记本时处理 _toc.yml 里的全部章节。写笔记本时要拿着锁：
-      flock .nb.lock .venv/bin/python tools/bootstrap.py chapters/13_train_cifar10.ipynb
+      flock .nb.lock .venv/bin/python tools/bootstrap.py chapters/13e_train.ipynb
 
 引导代码让笔记本单独打开（Colab）时也能运行：没有 ptnotes.py、它不完整或比本章需要的旧时，
 从课程仓库下载一份（见 CONTRIBUTING.md「准备单元」）。“本章需要的版本”就是 chapters/ptnotes.py

@@ -3,7 +3,7 @@
 用法（在仓库根目录）：
     python3 tools/gpu_run.py                 # 有 CUDA 时：全部页面 + 重新记录 GPU 页，记录追加到 appendix/gpu_runs.json
     python3 tools/gpu_run.py --dry           # 没有 CUDA 也能跑（CI 测它）：结果写到 _build/gpu_dry/，不碰仓库里的文件
-    python3 tools/gpu_run.py --pages chapters/13_train_cifar10.ipynb   # 只跑几页
+    python3 tools/gpu_run.py --pages chapters/13e_train.ipynb   # 只跑几页
 
 它用机器上现成的 torch（不低于 ptnotes.MIN_TORCH），不需要 Jupyter：每一页在一个子进程里由 tools/nbexec.py 执行，
 工作目录是 chapters/（和 Jupyter 一样），隐藏的检查也一起运行，输出不和保存的比对（GPU 上的数字本来就不同）。
