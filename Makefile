@@ -75,18 +75,21 @@ test-notebooks: $(STAMP)
 # make test 的测试在 TEST_WORKERS 个进程里并行运行（pytest-xdist；TEST_WORKERS=0 时不并行）。
 # 一个模块（或一个类）的测试留在同一个进程里（--dist loadscope），模块级的准备（网站服务器、浏览器、离线包）只做一次。
 # 学生版自检在本仓库的 chapters/ 里运行：并行之前先把数据解压、解码好，两个进程不会同时第一次解压同一个压缩包
+# 两页同时运行时，OpenMP 的线程在等待时让出 CPU（OMP_WAIT_POLICY=PASSIVE）：默认的忙等在核不够分时会让小张量的页面慢五倍以上
+# （实测 13.4 节：单独 23 秒，和另一页同时 124 秒，让出 CPU 后 36 秒）。它只影响调度，不影响数值
 TEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
+SHARED = $(if $(XDIST),OMP_WAIT_POLICY=PASSIVE PTNOTES_SHARED_CPU=1)
 
 test-unit: $(STAMP) book pdf
 	cd chapters && ../$(BIN)/python -c "import ptnotes; ptnotes.hymenoptera(); ptnotes.cifar10_tensors(True); ptnotes.cifar10_tensors(False)"
-	$(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadscope) tests -m "not alone"
+	$(SHARED) $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadscope) tests -m "not alone"
 
 # 每一章单独复制到空目录里运行（像在 Colab 里），下载由 127.0.0.1 上的服务器代替课程仓库，nbval 严格比对输出；
 # 再解开离线包运行一章（约 10 分钟，见 tests/test_alone.py 与 tests/test_bundle.py）
 .PHONY: test-alone
 test-alone: $(STAMP)
-	$(if $(XDIST),PTNOTES_SHARED_CPU=1) $(BIN)/python -m pytest $(XDIST) tests -m alone
+	$(SHARED) $(BIN)/python -m pytest $(XDIST) tests -m alone
 
 # 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/

@@ -38,6 +38,13 @@ def gpu_page(path) -> bool:
 GPU_PAGES = [p for p in CHAPTERS if gpu_page(p)]
 # 分成小节的一章的章节页（如 02_tensors）只有文字，没有可运行的内容，不在这两组里
 COMPARED = [p for p in CHAPTERS if p not in GPU_PAGES and has_code(p)]
+
+
+def slowest_first(pages):
+    """make test 在两个进程里运行这些页（pytest-xdist）：最慢的几页（教师页记下的秒数，appendix/run_times.json）先开始，
+    快的小页填在后面，两个进程差不多同时结束。没有记录的页当作很慢，也排在前面。"""
+    times = json.loads((ROOT / "appendix" / "run_times.json").read_text(encoding="utf-8"))["chapters"]
+    return sorted(pages, key=lambda p: -times.get(p.stem, {}).get("seconds", 1e9))
 SECONDS: dict[str, float] = {}
 
 
@@ -255,7 +262,25 @@ def downloads_needed(notebook):
 
 
 @pytest.mark.alone
-@pytest.mark.parametrize("notebook", COMPARED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", GPU_PAGES, ids=lambda p: p.stem)
+def test_gpu_page_alone_runs_top_to_bottom(notebook, tmp_path, published, colab_stub, request):
+    """GPU 上记录的页面单独放进空目录（像在 Colab 里），在这台没有 GPU 的机器上按缩小的规模从头运行到尾，
+    隐藏的检查也运行；输出不比对（它们来自 GPU）。引导代码和数据同样从“课程仓库”下载。"""
+    published.requests.clear()
+    workdir = tmp_path / "content"
+    workdir.mkdir()
+    shutil.copy(notebook, workdir / notebook.name)
+    env = alone_env(published, colab_stub)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "nbexec.py"), notebook.name, "--json", "result.json"],
+                            cwd=workdir, env=env, capture_output=True, text=True, timeout=1200)
+    report(request, f"  {notebook.name} alone (CPU, smoke scale): {time.perf_counter() - start:.1f} s")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert sorted(published.requests) == [(path, 200) for path in downloads_needed(notebook)]
+
+
+@pytest.mark.alone
+@pytest.mark.parametrize("notebook", slowest_first(COMPARED), ids=lambda p: p.stem)
 def test_chapter_alone_shows_the_stored_outputs(notebook, tmp_path, published, colab_stub, seconds_table, request):
     published.requests.clear()
     workdir = tmp_path / "content"
@@ -272,24 +297,6 @@ def test_chapter_alone_shows_the_stored_outputs(notebook, tmp_path, published, c
     assert all(status == 200 for _, status in published.requests) and len(paths) == len(set(paths)), published.requests
     assert set(downloads_needed(notebook)) <= set(paths) <= set(ALL_DOWNLOADS), published.requests
     assert (workdir / "ptnotes.py").read_bytes() == PTNOTES
-
-
-@pytest.mark.alone
-@pytest.mark.parametrize("notebook", GPU_PAGES, ids=lambda p: p.stem)
-def test_gpu_page_alone_runs_top_to_bottom(notebook, tmp_path, published, colab_stub, request):
-    """GPU 上记录的页面单独放进空目录（像在 Colab 里），在这台没有 GPU 的机器上按缩小的规模从头运行到尾，
-    隐藏的检查也运行；输出不比对（它们来自 GPU）。引导代码和数据同样从“课程仓库”下载。"""
-    published.requests.clear()
-    workdir = tmp_path / "content"
-    workdir.mkdir()
-    shutil.copy(notebook, workdir / notebook.name)
-    env = alone_env(published, colab_stub)
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "nbexec.py"), notebook.name, "--json", "result.json"],
-                            cwd=workdir, env=env, capture_output=True, text=True, timeout=1200)
-    report(request, f"  {notebook.name} alone (CPU, smoke scale): {time.perf_counter() - start:.1f} s")
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert sorted(published.requests) == [(path, 200) for path in downloads_needed(notebook)]
 
 
 # ---- 不能联网时的第一个单元 ----
