@@ -33,7 +33,7 @@ RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS
 
 # make help：列出常用目标（作者改一章时用不着跑完整的 make test）
 help:
-	@echo "全新机器上：make book（生成网站）、make test（全部测试，约 25 分钟）"
+	@echo "全新机器上：make book（生成网站）、make test（全部测试，两个进程并行，全新克隆约 28 分钟）"
 	@echo "作者常用的较快目标："
 	@echo "  make run NB=chapters/07_nn_module.ipynb            重新运行一章并保存输出（记下「最后验证」）"
 	@echo "  make test-notebooks NB=chapters/07_nn_module.ipynb 用 nbval 比对一章（测试的数值配置）"
@@ -43,7 +43,7 @@ help:
 	@echo "  make test-unit                                      网站、PDF、浏览器和其余测试（不整章运行笔记本）"
 	@echo "  make test-alone                                     每章单独在空目录里运行并比对（约 10 分钟）"
 	@echo "  make test-browser                                   只跑浏览器测试"
-	@echo "  make times                                          默认设置下 nbval 逐章计时（教师页的运行时间，约 6 分钟）"
+	@echo "  make times                                          默认设置下 nbval 逐章计时（教师页的运行时间，约 11 分钟）"
 	@echo "  make errata / make teacher                          重新生成勘误总表 / 教师页的表格（teacher 在 times 之后）"
 	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包 / 全书 PDF"
 	@echo "  make serve / make lab / make clean                  本机浏览网站 / JupyterLab / 清理生成的文件"
@@ -141,7 +141,7 @@ test-student: $(STAMP)
 	$(BIN)/python -m pytest tests/test_student.py $(if $(filter-out chapters,$(NB)),-k "$(basename $(notdir $(NB)))")
 
 # 维护者用：用学生自己运行时的默认数值设置（和 make run 相同：PyTorch 默认线程数、最快的内核）让 nbval 从头运行并比对每章，
-# 把每章的秒数记进 _build/nbval_seconds.json（约 6 分钟）；make test 的配置（3 个线程挤 2 个核、AVX2 内核）更慢，
+# 把每章的秒数记进 _build/nbval_seconds.json（约 11 分钟）；make test 的配置（3 个线程挤 2 个核、AVX2 内核）更慢，
 # 不代表课上的运行时间
 .PHONY: times
 times: $(STAMP)
