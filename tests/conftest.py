@@ -23,6 +23,15 @@ def has_code(path) -> bool:
     return path.is_file() and any(c["cell_type"] == "code" for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
 
 
+def gpu_page(path) -> bool:
+    """元数据 ptnotes.gpu_page 为真的页（如 14a、14b）：输出在 GPU 上记录（make gpu），nbval 不比对，目录里排在本章最后。"""
+    import json
+
+    path = Path(path)
+    path = path if path.suffix == ".ipynb" else ROOT / f"{path}.ipynb"
+    return path.is_file() and bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page"))
+
+
 @pytest.fixture
 def fake_repo(tmp_path):
     """一个最小的“仓库”：chapters/ptnotes.py 与 data/（SHA256SUMS + 蚂蚁/蜜蜂压缩包的副本）。"""

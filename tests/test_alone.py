@@ -24,17 +24,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, has_code, load_tool, toc_entries
+from conftest import ROOT, gpu_page, has_code, load_tool, toc_entries
 from webserver import RAW, closed_url, offline_env, serve
 
 CHAPTERS = [ROOT / f"{entry}.ipynb" for entry in toc_entries() if entry.startswith("chapters/")]
 # GPU 上记录的页面不用 nbval 比对（tests/test_gpu.py 在 CPU 上冒烟运行它们）；单独运行比对的是其余各页
-
-
-def gpu_page(path) -> bool:
-    return bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page"))
-
-
 GPU_PAGES = [p for p in CHAPTERS if gpu_page(p)]
 # 分成小节的一章的章节页（如 02_tensors）只有文字，没有可运行的内容，不在这两组里
 COMPARED = [p for p in CHAPTERS if p not in GPU_PAGES and has_code(p)]

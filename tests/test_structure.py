@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, gpu_page, toc_entries
 
 NOTEBOOKS = sorted(p for p in (ROOT / "chapters").glob("*.ipynb"))
 
@@ -27,9 +27,7 @@ def test_every_notebook_is_in_the_toc():
 def course_order(doc: str):
     """目录里各页的顺序：按文件名（章号、章节页、小节页），只有在 GPU 上记录的页（元数据 ptnotes.gpu_page，如 14a、14b）
     排在本章其余各节之后：它们在 GPU 上实测前面各节讲的内容。"""
-    path = ROOT / f"{doc}.ipynb"
-    gpu = path.is_file() and bool(json.loads(path.read_text(encoding="utf-8"))["metadata"].get("ptnotes", {}).get("gpu_page"))
-    return doc[: len("chapters/NN")], gpu, doc
+    return doc[: len("chapters/NN")], gpu_page(doc), doc
 
 
 def test_toc_parts_in_course_order():
