@@ -94,7 +94,7 @@ test-alone: $(STAMP)
 # 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/
 .PHONY: test-browser
-test-browser: $(STAMP) book
+test-browser: $(STAMP) book pdf
 	$(BIN)/python -m pytest tests/test_browser.py
 
 # 离线包：全部章节、ptnotes.py、数据压缩包、锁定的依赖和一份中文说明，打成一个 zip（tools/bundle.py）

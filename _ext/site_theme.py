@@ -18,6 +18,8 @@ requirements.txt（sphinx 7.4.7、pydata-sphinx-theme 0.17.1、sphinx-book-theme
 5. 中文段落里的换行不变成空格。Markdown 源文件里一段话分几行写，换行在 HTML 里显示成一个空格，
    「读书笔记，↵也有」在页面上成了「读书笔记， 也有」。两边都是汉字或中文标点的换行在构建时去掉
    （代码、公式不动；汉字与英文、数字之间的换行仍显示为空格）；搜索索引也因此不会把跨行的词切断。
+6. 行内公式和行内代码与紧跟的中文标点不分开（<span class="site-nobreak">，_static/site.css）：行首不出现「。」。
+7. 输出里的图有替代文字：单元后面（或前面）那段话的第一句，而不是图片的文件路径。
 """
 
 from __future__ import annotations
@@ -234,6 +236,85 @@ class JoinChineseLines(SphinxTransform):
                 parent.children[index] = replacement
 
 
+CLOSING = "，。、；：！？）」』”’…"
+
+
+class GluePunctuation(SphinxTransform):
+    """第 6 项：行内公式或行内代码后面紧跟的中文标点，和它放进同一个不折行的 <span class="site-nobreak">。
+    浏览器可以在行内公式（一个不可拆的 inline-block）和后面的「。」之间换行，下一行就以「。」开头。"""
+
+    default_priority = 710  # 在 JoinChineseLines 之后：跨行的标点已经接上
+
+    def apply(self, **kwargs) -> None:
+        for node in list(self.document.findall(lambda n: isinstance(n, (nodes.math, nodes.literal)))):
+            parent = node.parent
+            if parent is None or isinstance(parent, nodes.inline) and "site-nobreak" in parent["classes"]:
+                continue
+            index = next(i for i, child in enumerate(parent.children) if child is node)
+            if index + 1 >= len(parent) or not isinstance(parent[index + 1], nodes.Text):
+                continue
+            after = str(parent[index + 1])
+            glued = len(after) - len(after.lstrip(CLOSING))
+            if not glued:
+                continue
+            box = nodes.inline("", "", classes=["site-nobreak"])
+            parent.children[index] = box
+            box.parent = parent
+            box += node
+            box += nodes.Text(after[:glued])
+            rest = nodes.Text(after[glued:])
+            rest.parent = parent
+            if after[glued:]:
+                parent.children[index + 1] = rest
+            else:
+                del parent.children[index + 1]
+
+
+class OutputImageAlt(SphinxTransform):
+    """第 7 项：笔记本输出里的图（matplotlib 画的 PNG）没有替代文字，Sphinx 就把文件路径写进 alt，
+    读屏软件念出一串哈希。课程的写法是每个单元后面紧跟一段话说它的输出显示了什么（CONTRIBUTING.md），
+    所以替代文字取这个单元后面第一段话的第一句；单元后面紧接着标题时，取单元前面那一段的第一句。
+    已经有替代文字的图（如 {figure} 的 :alt:）不动。"""
+
+    default_priority = 720
+
+    def apply(self, **kwargs) -> None:
+        for image in list(self.document.findall(nodes.image)):
+            if image.get("alt"):
+                continue
+            cell = _enclosing_cell(image)
+            if cell is None:
+                continue
+            text = _neighbour_paragraph(cell)
+            image["alt"] = f"图：{text}" if text else "图：本单元画出的图"
+
+
+def _enclosing_cell(node):
+    for ancestor in _ancestors(node.parent):
+        if isinstance(ancestor, nodes.container) and "cell" in ancestor.get("classes", []):
+            return ancestor
+    return None
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    end = re.search(r"[。！？]", text)
+    sentence = text[: end.end()] if end else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"
+
+
+def _neighbour_paragraph(cell) -> str:
+    parent = cell.parent
+    index = next(i for i, child in enumerate(parent.children) if child is cell)
+    for step in (parent.children[index + 1:], reversed(parent.children[:index])):
+        for sibling in step:
+            if isinstance(sibling, nodes.paragraph):
+                return _first_sentence(sibling.astext())
+            if not isinstance(sibling, (nodes.target, nodes.comment)):
+                break
+    return ""
+
+
 def _ancestors(node):
     while node is not None:
         yield node
@@ -246,6 +327,8 @@ def setup(app: Sphinx):
 
     app.add_node(HideCodeCellNode, override=True, html=(visit_hidden_cell, depart_HideCellInput))
     app.add_transform(JoinChineseLines)
+    app.add_transform(GluePunctuation)
+    app.add_transform(OutputImageAlt)
     app.connect("config-inited", add_vendor_static_path)
     app.connect("builder-inited", chinese_ui, priority=900)
     app.connect("builder-inited", use_line_spans)

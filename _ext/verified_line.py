@@ -4,7 +4,7 @@
 笔记本没有这项元数据，或者之后输出被改过而没有用 make run 重新运行（输出的 sha256 对不上），构建就失败，
 信息里给出修复的命令。
 
-* 每个 `chapters/*.ipynb` 页面：标题下面插入这一行；
+* 每个 `chapters/*.ipynb` 页面：标题下面插入一句白话（日期、torch、CPU/GPU），点开是完整的这一行；
 * 指令 ```` ```{verified-line} chapters/07_nn_module ```` ````：在别的页面（教师页）上写出某一章的这一行。
 
 在 _config.yml 里用 `sphinx: local_extensions: {verified_line: _ext/}` 注册。
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib.util
 from pathlib import Path
 
@@ -56,8 +57,24 @@ def verified_text(path: Path) -> str:
             f"torchvision {meta['torchvision']}；数值配置：{numerics}，{device}。")
 
 
+def plain_text(path: Path) -> str:
+    """章标题下显示的一句白话：输出来自哪一天、哪个 torch、CPU 还是 GPU（细节折叠在它下面）。"""
+    meta = nbformat.read(path, as_version=4).metadata[RUN.METADATA_KEY]
+    device = "GPU" if meta["gpu"] else "CPU"
+    torch = meta['torch'].split('+')[0]  # 2.14.1+cu130 → 2.14.1
+    return f"本页的输出都是真的运行结果：{meta['date']} 在 {device} 上用 torch {torch} 运行"
+
+
 def line_node(text: str) -> nodes.paragraph:
-    return nodes.paragraph("", "", nodes.emphasis(text, text), classes=["ptnotes-verified"])
+    """教师页上的完整一行（正体、浅色，见 _static/site.css）。"""
+    return nodes.paragraph(text, text, classes=["ptnotes-verified"])
+
+
+def folded_node(path: Path) -> nodes.raw:
+    """章标题下：一句白话，点开是完整的「最后验证」一行（版本与数值配置）。打印时只印那句白话（tools/pdf.py）。"""
+    full, plain = html.escape(verified_text(path)), html.escape(plain_text(path))
+    return nodes.raw("", f'<details class="ptnotes-verified"><summary>{plain}</summary>\n<p>{full}</p></details>\n',
+                     format="html")
 
 
 def add_to_chapter(app, doctree):
@@ -68,7 +85,7 @@ def add_to_chapter(app, doctree):
     section = doctree.next_node(nodes.section)
     if section is None or not isinstance(section[0], nodes.title):
         raise ExtensionError(f"{docname}: 找不到章标题，放不下「最后验证」一行")
-    section.insert(1, line_node(verified_text(path)))
+    section.insert(1, folded_node(path))
 
 
 class VerifiedLine(SphinxDirective):

@@ -5,6 +5,7 @@
  * 对话框里按原始大小显示，图比屏幕宽时可以左右滑动；点任意处、按 Esc 或“关闭”按钮回到正文。
  * 2. 窄屏表格：三列以上、有表头的表格加上 site-stack 类，每个单元格记下自己的列名（data-label），
  *    site.css 在手机上把每行排成一张卡片，列名显示在内容上方。
+ * 3. 手机上点「本页目录」里的小节后关上目录；4. 下载菜单里的「全书 PDF」。
  */
 (function () {
   "use strict";
@@ -64,9 +65,39 @@
     });
   }
 
+  // 3. 手机上的「本页目录」是一个弹出的对话框：点了其中一个小节，跳过去的同时把它关上，而不是留在正文上面
+  function setupPageTocDrawer() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("#pst-secondary-sidebar-modal a[href^='#']");
+      var dialog = document.getElementById("pst-secondary-sidebar-modal");
+      if (link && dialog && dialog.open) dialog.close();
+    });
+  }
+
+  // 4. 下载菜单：加上「全书 PDF」（make pdf 复制进网站根目录的那一份，参考答案全部展开）；
+  //    主题原有的「.pdf」其实是用浏览器打印本页，改叫「打印本页」
+  function setupDownloadMenu() {
+    var menu = document.querySelector(".dropdown-download-buttons ul.dropdown-menu");
+    if (!menu) return;
+    var print = menu.querySelector(".btn-download-pdf-button .btn__text-container");
+    if (print) print.textContent = "打印本页";
+    var root = document.documentElement.dataset.content_root || "";
+    var item = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = root + "pytorch-shizhan-biji.pdf";
+    link.className = "btn btn-sm dropdown-item site-book-pdf";
+    link.title = "全书 PDF（参考答案全部展开）";
+    link.innerHTML = '<span class="btn__icon-container"><i class="fas fa-book"></i></span>' +
+      '<span class="btn__text-container">全书 PDF</span>';
+    item.appendChild(link);
+    menu.appendChild(item);
+  }
+
   function setup() {
     setupLightbox();
     setupTables();
+    setupPageTocDrawer();
+    setupDownloadMenu();
   }
 
   if (document.readyState === "loading") {

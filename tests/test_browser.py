@@ -3,8 +3,9 @@
 测试自己在 127.0.0.1 上提供 _build/html（make test 先构建它），目录（_toc.yml）里的每一页在 1280 px（桌面）
 和 390 px（手机）宽时各打开一次，检查：
 - 控制台没有错误，没有失败的请求，没有发往 127.0.0.1 以外的请求（这些请求被拦下并记录）；
-- 页面不左右滚动，代码框和输出框里的内容不藏在右边；
-- ≡ 按钮能打开和关上章节目录（手机上是弹出的目录，桌面上是收起/展开侧栏）；手机上“本页目录”按钮也能开关；
+- 页面不左右滚动，代码框、输出框和公式里的内容不藏在右边（公式：陈列公式的框、行内公式伸出正文栏）；
+- ≡ 按钮能打开和关上章节目录（手机上是弹出的目录，桌面上是收起/展开侧栏，收起后顶栏里仍有搜索按钮）；
+  手机上“本页目录”按钮也能开关，点了其中一个小节后目录自己关上；下载菜单里有「全书 PDF」；
 - 每个练习答案的按钮是「参考答案 N」，编号与练习一致，点开能看到代码；
 - 每张图按栏宽显示，点一下按原始大小显示；手机上图里的字不小于 MIN_FIGURE_TEXT_PX（估算，见下）；
 - 界面上没有主题留下的英文按钮文字。
@@ -238,7 +239,17 @@ LAYOUT_JS = """() => {
   const boxes = [...document.querySelectorAll('article.bd-article div.highlight pre')]
     .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
     .map(b => b.textContent.trim().split('\\n')[0].slice(0, 60));
-  const column = document.querySelector('article.bd-article').clientWidth;
+  // 公式：陈列公式（display）自己是一个可以横向滚动的框，内容比框宽就是被截掉了一段；行内公式不会折行，
+  // 伸出正文栏的右边就会被截掉或让页面左右滚动（容差 2 px：MathJax 的字宽估算与实际字形差一点点）
+  const article = document.querySelector('article.bd-article');
+  const right = article.getBoundingClientRect().right;
+  const maths = [...article.querySelectorAll('mjx-container')].filter(m => m.offsetParent !== null)
+    .filter(m => m.getAttribute('display') === 'true'
+      ? (m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > right + 1)
+      : m.getBoundingClientRect().right > right + 2)
+    .map(m => `${m.getAttribute('display') === 'true' ? '陈列' : '行内'}公式宽 ${Math.round(m.scrollWidth)} px，`
+      + `框 ${Math.round(m.clientWidth)} px：${(m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 50)}`);
+  const column = article.clientWidth;
   const images = [...document.querySelectorAll('article.bd-article img')].map(img => ({
     src: img.getAttribute('src'), complete: img.complete, natural: img.naturalWidth,
     shown: img.getBoundingClientRect().width, column, output: !!img.closest('.cell_output')}));
@@ -248,7 +259,7 @@ LAYOUT_JS = """() => {
     .filter(Boolean);
   const texts = [...document.querySelectorAll('summary, button, .admonition-title')]
     .map(e => e.textContent.trim()).filter(Boolean);
-  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, boxes, images, ui: attrs.concat(texts)};
+  return {scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, boxes, maths, images, ui: attrs.concat(texts)};
 }"""
 
 
@@ -291,6 +302,17 @@ def _check_toggle(page, width_name, problems):
                 page.wait_for_function("!document.querySelector('#pst-secondary-sidebar-modal').open", timeout=3000)
             except Exception:
                 problems.append("本页目录按钮（手机）：点了以后没有打开，或按 Esc 关不上")
+                return
+            # 点目录里的一个小节：跳过去，目录随之关上（_static/site.js 第 3 项），不挡在正文上面
+            entries = page.locator("#pst-secondary-sidebar-modal a.nav-link[href^='#']")
+            if entries.count():
+                secondary.first.click()
+                page.wait_for_function("document.querySelector('#pst-secondary-sidebar-modal').open", timeout=3000)
+                entries.last.click()
+                try:
+                    page.wait_for_function("!document.querySelector('#pst-secondary-sidebar-modal').open", timeout=3000)
+                except Exception:
+                    problems.append("本页目录（手机）：点了其中一个小节后目录没有关上")
     else:
         sidebar = page.locator("#pst-primary-sidebar")
         if not sidebar.is_visible():
@@ -304,6 +326,9 @@ def _check_toggle(page, width_name, problems):
             except Exception:
                 problems.append(f"≡（桌面）：{failure}")
                 return
+            # 侧栏收起时（它的搜索框也跟着不见了），文章顶栏里仍有看得见的搜索按钮
+            if visibility == "hidden" and not page.locator(".bd-header-article .search-button").first.is_visible():
+                problems.append("侧栏收起后顶栏里没有看得见的搜索按钮")
 
 
 def _check_solutions(page, page_name, problems):
@@ -376,10 +401,16 @@ def test_page_in_browser(contexts, site_url, page_name, width_name):
             problems.append(f"页面左右滚动：内容宽 {layout['scrollWidth']} px，窗口 {layout['clientWidth']} px")
         for first_line in layout["boxes"]:
             problems.append(f"代码/输出框里的内容藏在右边：{first_line!r}")
+        for math in layout["maths"]:
+            problems.append(f"公式被截掉一段（拆成对齐的几行，见 CONTRIBUTING.md「公式」）：{math}")
         for text in layout["ui"]:
             for english in ENGLISH_UI:
                 if english.lower() in text.lower():
                     problems.append(f"界面上的英文：{text!r}")
+        # 下载菜单里有「全书 PDF」，指向网站根目录里 make pdf 复制进来的那一份
+        book_pdf = page.evaluate("(document.querySelector('a.site-book-pdf') || {}).href")
+        if book_pdf != f"{site_url}/pytorch-shizhan-biji.pdf" or not (SITE / "pytorch-shizhan-biji.pdf").is_file():
+            problems.append(f"下载菜单里的「全书 PDF」链接不对或文件不在：{book_pdf}")
         _check_solutions(page, page_name, problems)  # 先打开答案：答案里的图这时才看得见、点得到
         _check_figures(page, page_name, layout, width_name, problems)
         _check_toggle(page, width_name, problems)

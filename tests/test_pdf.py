@@ -1,4 +1,5 @@
 """全书 PDF（make pdf 的结果，_build/pdf/pytorch-shizhan-biji.pdf）：页数合理，书签按目录指向每一章，
+每个链接都指向 PDF 里的位置或网址，目录印着页码，没有比版心宽（被截掉）的公式、代码、表格和图，
 每章标题印在它的第一页，参考答案全部印出，图都嵌进去了，公式由 MathJax 排好，汉字用的是中文字体；
 网站首页的“全书 PDF”链接指向同一个文件。"""
 
@@ -184,6 +185,87 @@ def test_figures_math_and_chinese_fonts_are_embedded(reader):
     assert len(images) >= figures > 0
     assert any(f.startswith("NotoSansCJK") for f in fonts), "汉字没有用 Noto Sans CJK（装 fonts-noto-cjk）"
     assert any(f.startswith("MathJax_") for f in fonts), "PDF 里没有 MathJax 的字体：打印前公式没有排好"
+
+
+def destinations(reader):
+    """{命名目标: 页码（从 0 数）}。"""
+    return {name.lstrip("/"): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+
+
+def test_every_link_goes_somewhere_inside_the_pdf_or_to_a_website(reader):
+    """单页 HTML 里的链接写成 intro.html#…，直接打印出来是构建机器上的 file:// 路径（读者点了打不开）；
+    tools/pdf.py 打印前把它们换成页内锚点。这里读出 PDF 里的每个链接：要么指向 PDF 里存在的位置，要么是网址；
+    「笔记 00X」的链接都落在附录「五份源笔记」里，勘误链接都落在某一章里。"""
+    pdf = load_tool("pdf")
+    pages = destinations(reader)
+    links = pdf.pdf_links(reader)
+    bad = pdf.bad_links(reader, pages)
+    assert not bad, f"{len(bad)} 个链接不在 PDF 里、也不是网址：{bad[:5]}"
+    internal = [target for _, kind, target in links if kind == "dest"]
+    ranges = chapter_ranges(reader)
+    first, last = ranges["appendix/notes"]
+    notes = [t for t in internal if t.startswith("note-")]
+    assert len(notes) >= 300, f"只有 {len(notes)} 个「笔记 00X」链接"
+    assert all(first <= pages[t] <= last for t in notes), "有「笔记 00X」链接没有指向附录「五份源笔记」"
+    errata = [t for t in internal if t.startswith("errata-")]
+    assert len(errata) >= 50, f"只有 {len(errata)} 个勘误链接"
+    chapters = [r for doc, r in ranges.items() if doc.startswith("chapters/")]
+    assert all(any(a <= pages[t] <= b for a, b in chapters) for t in errata), "有勘误链接没有指向某一章"
+    print(f"{len(links)} 个链接：{len(internal)} 个指向 PDF 里的位置（笔记 {len(notes)}、勘误 {len(errata)}），"
+          f"{len(links) - len(internal)} 个网址")
+
+
+def test_contents_pages_show_page_numbers(reader):
+    """目录页上每个条目的右端印着它指向的那一页的页码（与页脚的页码相同，从 1 数）。"""
+    pdf = load_tool("pdf")
+    pages = destinations(reader)
+    intro = pages["pdf-intro"]
+    assert 1 <= intro <= 6, f"目录有 {intro} 页？"
+    wanted, printed = [], []
+    for index in range(intro):
+        for page_index, kind, target in pdf.pdf_links(reader):
+            if page_index == index and kind == "dest":
+                wanted.append(pages[target] + 1)
+
+        def visit(text, cm, tm, font, size, found=printed):
+            if font and font.get("/BaseFont") == "/Helvetica" and text.strip().isdigit():
+                found.append(int(text))
+
+        reader.pages[index].extract_text(visitor_text=visit)
+    assert len(wanted) >= len(toc_entries()), f"目录里只有 {len(wanted)} 个链接"
+    assert printed == wanted, f"目录页上印的页码 {printed[:8]}… 与链接指向的页 {wanted[:8]}… 不一致"
+    # 页码递增：目录按书的顺序
+    assert printed == sorted(printed)
+
+
+def test_nothing_is_wider_than_the_printed_page():
+    """tools/pdf.py 打印前在打印样式、A4 版心宽度下量过每个公式、代码框、表格和图，比版心宽的记在 overflow.json。"""
+    report = PDF.parent / "overflow.json"
+    assert report.is_file(), "没有 _build/pdf/overflow.json：重新运行 make pdf"
+    assert abs(report.stat().st_mtime - PDF.stat().st_mtime) < 900, "overflow.json 不是这一份 PDF 的：重新运行 make pdf"
+    wide = json.loads(report.read_text(encoding="utf-8"))
+    assert wide == [], "这些东西比 PDF 的版心宽，打印出来被截掉（长公式拆成对齐的几行）：\n" + "\n".join(wide)
+
+
+def test_the_width_check_finds_what_is_too_wide(tmp_path):
+    """overflow.json 的量法本身：一个不折行的长代码框和一张过宽的表，在版心宽度下都要被找出来。"""
+    pdf = load_tool("pdf")
+    from playwright.sync_api import sync_playwright
+
+    page = tmp_path / "wide.html"
+    page.write_text('<html><body style="margin:0"><span id="document-chapters/99_demo"></span>'
+                    '<pre style="white-space:pre;overflow:auto">' + "x = 1; " * 200 + "</pre>"
+                    '<table><tr><td style="white-space:nowrap">' + "很长的表格 " * 100 + "</td></tr></table>"
+                    "<p>短的一段</p></body></html>", encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=pdf.find_chromium(), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page(viewport={"width": pdf.PRINT_WIDTH_PX, "height": 800})
+            tab.goto(page.as_uri())
+            wide = tab.evaluate(pdf.OVERFLOW_JS)
+        finally:
+            browser.close()
+    assert len(wide) == 2 and wide[0].startswith("chapters/99_demo：pre") and "table" in wide[1], wide
 
 
 def test_site_links_to_the_pdf():

@@ -46,6 +46,18 @@ def test_pages_show_the_stored_outputs_and_figures(path):
                 assert first in text, f"stored output not on the page: {first!r}"
 
 
+@pytest.mark.parametrize("page", toc_entries())
+def test_every_image_has_real_alt_text(page):
+    """每张图都有说出内容的替代文字：画的图用 {figure} 的 :alt:，笔记本输出里的图取紧跟的那段话（_ext/site_theme.py
+    第 7 项）；不能是文件路径（Sphinx 的默认值），也不能是空的。"""
+    body = (SITE / f"{page}.html").read_text(encoding="utf-8")
+    body = body[body.find('<article class="bd-article">'):]
+    for tag in re.findall(r"<img[^>]*>", body):
+        alt = html.unescape((re.search(r'alt="([^"]*)"', tag) or [None, ""])[1]).strip()
+        assert len(alt) >= 4 and not re.search(r"\.(png|svg|jpe?g|gif)$", alt) and "_images/" not in alt, \
+            f"{page}：图的替代文字是 {alt!r}：{tag[:160]}"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_hidden_checks_are_not_on_the_page(path):
     nb = json.loads(path.read_text(encoding="utf-8"))

@@ -69,9 +69,11 @@ def test_site_shows_the_verified_line(chapter):
     assert (SITE / "index.html").is_file(), "没有找到 _build/html：先运行 make book（make test 会自动先构建）"
     line = verified_line.verified_text(ROOT / f"{chapter}.ipynb")
     page = (SITE / f"{chapter}.html").read_text(encoding="utf-8")
-    title_then_line = re.search(r"</h1>\s*<p class=\"ptnotes-verified\"><em>(.*?)</em></p>", page)
-    assert title_then_line and title_then_line.group(1) == line, "章标题下面应是「最后验证」一行"
-    assert f"<em>{line}</em>" in (SITE / "appendix" / "teacher.html").read_text(encoding="utf-8")
+    plain = verified_line.plain_text(ROOT / f"{chapter}.ipynb")
+    folded = re.search(r"</h1>\s*<details class=\"ptnotes-verified\"><summary>(.*?)</summary>\s*<p>(.*?)</p></details>", page)
+    assert folded and folded.groups() == (plain, line), "章标题下面应是一句白话，点开是「最后验证」一行"
+    assert "torch " in plain and ("CPU" in plain or "GPU" in plain)
+    assert f'<p class="ptnotes-verified">{line}</p>' in (SITE / "appendix" / "teacher.html").read_text(encoding="utf-8")
 
 
 def tiny_notebook(path):

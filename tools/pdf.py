@@ -7,9 +7,11 @@
 1. ``jupyter-book build --builder singlehtml``（严格模式，用笔记本里保存的输出，不运行代码）到 _build/pdf/site/；
 2. 在单页 HTML 旁边写一个 print.html：去掉重复加载的 MathJax 脚本，加上打印样式（去掉导航栏和侧栏、
    代码和输出自动换行、每章另起一页、页脚印页码）和一小段脚本（展开折叠起来的参考答案）；
-3. Debian 的 Chromium 无界面打开 print.html，等 MathJax 排好公式后打印成 A4 的 PDF（不带无障碍标签树：
-   它让文件大一倍）；
-4. 用 pypdf 按目录加上书签（部分 → 章），书签指向 Chromium 为每一章留下的命名目标 document-<章>；
+3. Debian 的 Chromium（由 Playwright 驱动）无界面打开 print.html，等 MathJax 排好公式，在打印样式、版心宽度下
+   量一遍有没有公式、代码、表格或图比版心宽（记在 _build/pdf/overflow.json），再打印成 A4 的 PDF
+   （不带无障碍标签树：它让文件大一倍）；
+4. 用 pypdf 检查每个链接都指向 PDF 里的位置或网址（单页 HTML 里的 intro.html#… 在打印前换成了页内锚点），
+   在目录页上每个条目的右端印上页码，按目录加上书签（部分 → 章），书签指向 Chromium 为每一章留下的命名目标 document-<章>；
    并修正字体的 ToUnicode 表：Noto CJK 里“用”“一”“大”等字和康熙部首（⽤ U+2F64……）共用一个字形，
    Chromium 把这些字记成了部首，PDF 里就搜不到“使用”、复制出来的字也不对；按字体的 cmap 换回正常的汉字；
 5. 网站已经构建过（_build/html/ 存在）时，把 PDF 复制到 _build/html/pytorch-shizhan-biji.pdf，首页的链接指向它。
@@ -20,12 +22,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -91,6 +93,9 @@ details > summary { list-style: none !important; }
 details > summary::marker, details > summary::-webkit-details-marker, details > summary::before { display: none !important; content: none !important; }
 details:not(.solution) > summary { display: none !important; }
 details.solution > summary .expanded { display: none !important; }
+/* 章标题下的「本页的输出……」：只印那句白话，不印点开后的版本细节 */
+details.ptnotes-verified > summary { display: block !important; color: #666; font-size: 9pt; }
+details.ptnotes-verified > p { display: none !important; }
 details.solution > summary .collapsed { display: block !important; font-weight: bold; margin: 0.8em 0 0.3em 0; }
 /* 图和表 */
 img { max-width: 100% !important; height: auto !important; break-inside: avoid; }
@@ -106,7 +111,7 @@ h1, h2, h3, h4, h5 { break-after: avoid; }
 #jb-print-toc h2 { font-size: 15pt; margin: 0 0 6pt 0; }
 #jb-print-toc p.caption { font-weight: bold; margin: 7pt 0 2pt 0; }
 #jb-print-toc ul { margin: 0; padding-left: 1.4em; }
-#jb-print-toc li { margin: 0; line-height: 1.55; }
+#jb-print-toc li { margin: 0; line-height: 1.55; padding-right: 3em; }  /* 右边留给 tools/pdf.py 印的页码 */
 /* 每一章（每个文档）另起一页 */
 #jb-print-docs-body { break-after: page; }
 .pdf-new-page { break-before: page; }
@@ -133,6 +138,18 @@ if (intro && tocNav) {
 // 表格里很短的格子（“第 2 章”“笔记 003”“查看”）不折行，把宽度留给长的说明文字
 for (const c of document.querySelectorAll("td, th")) {
   if (c.textContent.trim().length <= 8) c.style.setProperty("white-space", "nowrap", "important");
+}
+// 链接：单页 HTML 里指向本书其他位置的链接写成 intro.html#…（单页 HTML 的文件名），打印出来是一个 file:// 网址，
+// 换成页内锚点，PDF 里就是跳到那一页；指向本机文件的链接（如首页的“全书 PDF”）去掉链接，只留文字。http(s) 链接不动
+for (const a of document.querySelectorAll("a[href]")) {
+  const href = a.getAttribute("href");
+  if (href.startsWith("intro.html#")) a.setAttribute("href", href.slice("intro.html".length));
+  else if (href === "intro.html") a.setAttribute("href", "#pdf-intro");
+  else if (!/^(#|https?:)/.test(href)) {
+    const span = document.createElement("span");
+    span.append(...a.childNodes);
+    a.replaceWith(span);
+  }
 }
 for (const s of document.querySelectorAll('span[id^="document-"]')) {
   // 章的锚点（PDF 的命名目标，书签指向它）挪进新的一页，而不是留在上一页的末尾
@@ -202,37 +219,61 @@ def write_print_page(page: Path) -> Path:
     return out
 
 
-def print_pdf(chromium: str, page: Path, pdf: Path) -> None:
+# A4 减去左右页边距（14 mm + 14 mm）的版心宽度，CSS 像素（96 px = 1 英寸）
+PRINT_WIDTH_PX = round((210 - 28) / 25.4 * 96)
+
+# 打印前在打印样式下量一遍：哪个公式、代码框、表格或图比版心宽（打印出来会被截掉，或在纸上印出滚动条）
+OVERFLOW_JS = r"""() => {
+  const out = [];
+  const right = document.body.getBoundingClientRect().right;
+  const where = e => { const s = e.closest('span[id^="document-"], section'); const d = document.querySelectorAll('span[id^="document-"]');
+    let doc = ''; for (const x of d) { if (x.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING) doc = x.id.slice(9); } return doc; };
+  for (const m of document.querySelectorAll('mjx-container')) {
+    if (m.offsetParent === null) continue;
+    const display = m.getAttribute('display') === 'true';
+    const wide = display ? (m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > right + 1)
+                         : m.getBoundingClientRect().right > right + 2;
+    if (wide) out.push(`${where(m)}：${display ? '陈列' : '行内'}公式宽 ${Math.round(m.scrollWidth)} px（版心 ${Math.round(m.clientWidth)} px）：`
+                       + (m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 50));
+  }
+  for (const b of document.querySelectorAll('pre, table, img')) {
+    if (b.offsetParent === null) continue;
+    if (b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().right > right + 1)
+      out.push(`${where(b)}：${b.tagName.toLowerCase()} 比版心宽（${Math.round(b.scrollWidth)} px）：` + (b.textContent || b.getAttribute('src') || '').trim().slice(0, 50));
+  }
+  return out;
+}"""
+
+
+def print_pdf(chromium: str, page: Path, pdf: Path) -> list[str]:
+    """用 Playwright 驱动 Chromium 打印（不下载 Playwright 自带的浏览器）：等 MathJax 排好公式，量一遍有没有东西比版心宽，
+    再打印成 A4 的 PDF（不带无障碍标签树：它让文件大一倍）。返回比版心宽的东西（空表示都放得下）。"""
+    from playwright.sync_api import sync_playwright
+
     pdf.parent.mkdir(parents=True, exist_ok=True)
     partial = pdf.with_suffix(".pdf.tmp")
     partial.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pdf-chromium-") as profile:
-        cmd = [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={profile}",
-            "--allow-file-access-from-files",
-            "--run-all-compositor-stages-before-draw",
-            # 打印前让页面的脚本（MathJax 排版、展开参考答案）运行完：虚拟时间，不是真的等这么久
-            "--virtual-time-budget=120000",
-            "--no-pdf-header-footer",
-            "--disable-pdf-tagging",
-            f"--print-to-pdf={partial}",
-            page.as_uri(),
-        ]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0 or not partial.is_file() or partial.stat().st_size < 100_000:
-        print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
-        fail("Chromium 没有打印出 PDF（见上面的输出）")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--allow-file-access-from-files"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+        try:
+            tab = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            tab.set_default_timeout(600_000)
+            tab.emulate_media(media="print")
+            tab.goto(page.as_uri(), wait_until="load")
+            tab.evaluate("""async () => {
+                await document.fonts.ready;
+                if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+            }""")
+            wide = tab.evaluate(OVERFLOW_JS)
+            tab.pdf(path=str(partial), prefer_css_page_size=True, print_background=True, tagged=False, outline=False)
+        finally:
+            browser.close()
+    if not partial.is_file() or partial.stat().st_size < 100_000:
+        fail("Chromium 没有打印出 PDF")
     partial.replace(pdf)
+    return wide
 
 
 def toc_entries(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -331,6 +372,89 @@ def fix_to_unicode(writer) -> tuple[int, int]:
     return fixed, left
 
 
+def pdf_links(reader) -> list[tuple[int, str, str]]:
+    """PDF 里每个链接：(页码（从 0 数）, 种类 "dest" 或 "uri", 目标)。"""
+    links = []
+    for index, page in enumerate(reader.pages):
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            action = action.get_object() if action is not None else None
+            if annot.get("/Dest") is not None:
+                links.append((index, "dest", str(annot["/Dest"]).lstrip("/")))
+            elif action is not None and action.get("/S") == "/GoTo":
+                links.append((index, "dest", str(action.get("/D")).lstrip("/")))
+            elif action is not None and action.get("/S") == "/URI":
+                links.append((index, "uri", str(action.get("/URI"))))
+            else:
+                links.append((index, "other", str(action)))
+    return links
+
+
+def bad_links(reader, pages: dict[str, int]) -> list[str]:
+    """不在 PDF 里、也不是网址的链接（例如打印时留下的 file:// 路径），以及指向不存在的位置的链接。"""
+    bad = []
+    for index, kind, target in pdf_links(reader):
+        if kind == "dest" and target not in pages:
+            bad.append(f"第 {index + 1} 页：指向 PDF 里不存在的位置 {target}")
+        elif kind == "uri" and not target.startswith(("https://", "http://")):
+            bad.append(f"第 {index + 1} 页：{target}")
+        elif kind == "other":
+            bad.append(f"第 {index + 1} 页：不认识的链接 {target}")
+    return bad
+
+
+# 目录页码：Chromium 打印时不支持 CSS 的 target-counter()，目录里的条目本来没有页码。打印以后，目录页上每个
+# 链接的矩形和它指向的页都已知，在矩形的右端写上那一页的页码（与页脚的页码相同，从 1 数）。数字用 PDF 的标准字体
+# Helvetica（阅读器都自带，不用嵌入）。
+TOC_FONT = "/PtnotesPageNumber"
+TOC_FONT_SIZE = 9.5
+
+
+def add_toc_page_numbers(writer, pages: dict[str, int]) -> int:
+    from pypdf import PageObject
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    intro = pages["pdf-intro"]  # 目录在前言之前
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+    }))
+    count = 0
+    # 页码右对齐到目录条目链接的最右端（“前言”的链接只有两个字宽，不能按它自己的右端）
+    right = max((float(ref.get_object()["/Rect"][2]) for index in range(intro)
+                 for ref in writer.pages[index].get("/Annots") or []), default=0.0)
+    for index in range(intro):
+        page = writer.pages[index]
+        rows = []
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            target = pages.get(str(annot.get("/Dest", "")).lstrip("/"))
+            if annot.get("/Subtype") != "/Link" or target is None:
+                continue
+            x0, y0, x1, y1 = (float(v) for v in annot["/Rect"])
+            number = str(target + 1)
+            width = 0.556 * TOC_FONT_SIZE * len(number)  # Helvetica 的数字都是 556/1000 em 宽
+            baseline = y0 + (y1 - y0 - 0.7 * TOC_FONT_SIZE) / 2
+            rows.append(f"BT {TOC_FONT} {TOC_FONT_SIZE} Tf 1 0 0 1 {right - width:.2f} {baseline:.2f} Tm ({number}) Tj ET")
+        if not rows:
+            continue
+        box = page.mediabox
+        overlay = PageObject.create_blank_page(width=float(box.width), height=float(box.height))
+        overlay[NameObject("/Resources")] = DictionaryObject({
+            NameObject("/Font"): DictionaryObject({NameObject(TOC_FONT): font})})
+        stream = DecodedStreamObject()
+        stream.set_data(("0.25 g\n" + "\n".join(rows)).encode("ascii"))
+        overlay[NameObject("/Contents")] = writer._add_object(stream)
+        page.merge_page(overlay)
+        count += len(rows)
+    if not count:
+        fail("目录页上没有找到指向各章的链接，印不上页码")
+    return count
+
+
 def add_bookmarks(pdf: Path, page: Path) -> int:
     """按目录给 PDF 加书签：目录、前言、各部分、各章。返回书签数；某一章找不到位置时报错。"""
     import logging
@@ -344,6 +468,9 @@ def add_bookmarks(pdf: Path, page: Path) -> int:
         fail("单页 HTML 里没有找到打印目录 #jb-print-toc")
     reader = PdfReader(pdf)
     pages = {name.lstrip("/"): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+    broken = bad_links(reader, pages)
+    if broken:
+        fail(f"PDF 里有 {len(broken)} 个链接不指向书里的位置或网址：" + "；".join(broken[:5]))
     writer = PdfWriter(clone_from=reader)
     count = 2
     writer.add_outline_item(title="目录", page_number=0)
@@ -360,6 +487,8 @@ def add_bookmarks(pdf: Path, page: Path) -> int:
         for name, title in chapters:
             writer.add_outline_item(title=title, page_number=pages[f"document-{name}"], parent=parent)
             count += 1
+    numbered = add_toc_page_numbers(writer, pages)
+    print(f"目录：{numbered} 个条目印上了页码")
     fixed, left = fix_to_unicode(writer)
     if left:
         fail(f"PDF 里有 {left} 个字被记成了部首，找不到对应的汉字（radical_map）")
@@ -387,7 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     page = build_singlehtml(args.build_dir / "site")
     built = time.perf_counter()
     print_page = write_print_page(page)
-    print_pdf(chromium, print_page, pdf)
+    wide = print_pdf(chromium, print_page, pdf)
+    # 比版心宽的东西记在 PDF 旁边（tests/test_pdf.py 检查它是空的），也打印出来
+    (args.build_dir / "overflow.json").write_text(json.dumps(wide, ensure_ascii=False, indent=1), encoding="utf-8")
+    for item in wide:
+        print(f"警告：比版心宽，打印时会被截掉：{item}", file=sys.stderr)
     bookmarks = add_bookmarks(pdf, print_page)
     printed = time.perf_counter()
     size = pdf.stat().st_size / 2**20
