@@ -7,7 +7,9 @@ Sphinx 的中文搜索（html_search_language: zh）用 jieba 给正文分词、
    「数据集」「学习率」「优化器」「损失函数」「批量归一化」这样的课程术语在索引里是完整的词
    （jieba 的搜索模式照样同时收录其中的短词，如「批量」「归一化」）。术语表里新加的术语自动生效。
 2. 浏览器里（_static/site-search.js）：用索引里的词表对查询做双向最大匹配，「数据加载」→「数据」「加载」；
-   排序时参考术语表的中英对照（SITE_SEARCH_SYNONYMS，由这里写进每一页）：「数据集」也认页面标题里的 Dataset。
+   排序时参考术语表的中英对照（SITE_SEARCH_SYNONYMS，由这里写进每一页）：「数据集」也认页面标题里的 Dataset，
+   「dropout」也认标题里的「丢弃法」；以及术语表「首次出现」一列（SITE_SEARCH_HOMES）：查的正是一个术语时，
+   引入它的那一页加一点分。
 """
 
 from __future__ import annotations
@@ -65,6 +67,22 @@ def glossary_synonyms(path: Path) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(synonyms.items())}
 
 
+def glossary_homes(path: Path) -> dict[str, str]:
+    """中文术语 → 术语表「首次出现」一列链接的页面（文档名，如 chapters/03a_graph）：课程引入这个词的地方。"""
+    homes = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 4 or not line.lstrip().startswith("|"):
+            continue
+        doc = re.search(r"\{doc\}`(?:\.\./)?([^`<>]+?)`", cells[3])
+        if not doc:
+            continue
+        for name in re.split(r"[/、]", _without_notes(cells[0])):
+            if HAN.fullmatch(name.strip()):
+                homes.setdefault(name.strip(), doc.group(1).strip())
+    return dict(sorted(homes.items()))
+
+
 def add_course_terms(app: Sphinx) -> None:
     if app.builder.format != "html" or not str(app.config.html_search_language or app.config.language).startswith("zh"):
         return
@@ -83,7 +101,9 @@ def add_course_terms(app: Sphinx) -> None:
 def add_synonyms_script(app: Sphinx, config) -> None:
     path = Path(app.srcdir) / GLOSSARY
     synonyms = glossary_synonyms(path) if path.is_file() else {}
-    body = "var SITE_SEARCH_SYNONYMS = " + json.dumps(synonyms, ensure_ascii=False, separators=(",", ":")) + ";"
+    homes = glossary_homes(path) if path.is_file() else {}
+    body = ("var SITE_SEARCH_SYNONYMS = " + json.dumps(synonyms, ensure_ascii=False, separators=(",", ":")) + ";\n"
+            "var SITE_SEARCH_HOMES = " + json.dumps(homes, ensure_ascii=False, separators=(",", ":")) + ";")
     app.add_js_file(None, body=body)
 
 

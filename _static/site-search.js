@@ -11,7 +11,9 @@
  * “有没有”，不看“讲得多不多”，十几页同分时按标题字母排，讲这个主题的那一章常常排在后面。这里在默认分数上
  * 按标题加分：整个查询（或术语表里它的英文名，如「数据集」→ dataset）出现在页面标题里加得最多，出现在小节
  * 标题里按小节数加；切出来的每个词也按同样的办法少加一些（见 score）。术语表的中英对照由
- * _ext/site_search.py 在构建时写进每一页的 SITE_SEARCH_SYNONYMS。
+ * _ext/site_search.py 在构建时写进每一页的 SITE_SEARCH_SYNONYMS。标题以整个查询开头的页面再加一点分
+ * （「3.1 计算图：……」排在「3.5 深入：计算图的节点……」前面）；英文名按整词匹配。
+ * 英文词换成索引里的写法（indexForm）；结果摘要只取讲解的文字，不取目录、代码和输出（patchSummaries）。
  */
 var SITE_SEARCH = (function () {
   "use strict";
@@ -63,6 +65,18 @@ var SITE_SEARCH = (function () {
     return best.filter(function (s) { return s.known; }).map(function (s) { return s.word; });
   }
 
+  // 英文词：索引里的词是构建时用 Python 的 Snowball 词干算法截过的（weights_only → weights_on），浏览器里的
+  // Porter 算法截得不一样（→ weights_onli），于是「weights_only」什么也找不到。查询词不在索引里、而索引里有
+  // 它的一个只短一两个字母的前缀时，换成索引里的那个写法
+  function indexForm(word, vocab) {
+    var lower = word.toLowerCase();
+    if (vocab.words.has(lower)) return word;
+    for (var n = lower.length - 1; n >= Math.max(3, lower.length - 3); n--) {
+      if (vocab.words.has(lower.slice(0, n))) return lower.slice(0, n);
+    }
+    return word;
+  }
+
   function split(query) {
     var vocab = vocabulary();
     var out = [];
@@ -72,7 +86,7 @@ var SITE_SEARCH = (function () {
       .forEach(function (token) {
         (token.match(HAN) || []).forEach(function (run) {
           if (/\p{Script=Han}/u.test(run) && vocab) out.push.apply(out, segmentHan(run, vocab));
-          else out.push(run);
+          else out.push(vocab ? indexForm(run, vocab) : run);
         });
       });
     lastWords = out.map(function (w) { return w.toLowerCase(); });
@@ -111,9 +125,35 @@ var SITE_SEARCH = (function () {
     return found;
   }
 
-  function matcher(word) {
-    var names = [squash(word)].concat(englishNames(word).map(squash)).filter(function (n) { return n; });
-    return function (text) { return names.some(function (n) { return text.indexOf(n) >= 0; }); };
+  // 英文名按整词匹配：「数据集」→ dataset 认「4.1 手写一个 Dataset」，不认「IterableDataset」
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  // 反过来：英文查询（dropout）→ 术语表里以它为英文名的中文术语（丢弃法）
+  function chineseNames(word) {
+    var synonyms = typeof SITE_SEARCH_SYNONYMS === "undefined" ? {} : SITE_SEARCH_SYNONYMS;
+    var lower = word.toLowerCase();
+    if (/\p{Script=Han}/u.test(lower)) return [];
+    return Object.keys(synonyms).filter(function (term) {
+      return synonyms[term].some(function (e) { return squash(e) === squash(lower); });
+    });
+  }
+
+  function names(word) {
+    return [squash(word)].concat(englishNames(word).map(squash), chineseNames(word).map(squash))
+      .filter(function (n) { return n; });
+  }
+
+  function matcher(word, atStart) {
+    var names_ = names(word);
+    var patterns = names_.map(function (n) {
+      var english = /^[a-z0-9]/.test(n);
+      var body = escapeRegExp(n) + (english ? "(?![a-z0-9])" : "");
+      // 标题已经 squash 过（「3.1 计算图」→「31计算图」）。atStart：标题在编号之后就以它开头
+      return new RegExp((atStart ? "^[0-9]*" : english ? "(?:^[0-9]*|[^a-z0-9])" : "") + body);
+    });
+    return function (text) { return patterns.some(function (p) { return p.test(text); }); };
   }
 
   function score(result) {
@@ -125,10 +165,19 @@ var SITE_SEARCH = (function () {
     var title = squash(index.titles[doc]);
     var titles = sectionTitles(index)[doc] || [];
     var bonus = 0;
-    // 整个查询：在页面标题里 +40，每个含有它的小节标题 +6（最多 4 个）
+    // 整个查询：在页面标题里 +40，标题就以它开头（「3.1 计算图：……」，而不是「深入：计算图的节点……」
+    // 或「……与自动求导：在验证集上推理」这种顺带提到的）再 +10；每个含有它的小节标题 +6（最多 4 个）
     if (lastPhrase) {
       var inPhrase = matcher(lastPhrase);
       if (inPhrase(title)) bonus += 40;
+      if (matcher(lastPhrase, true)(title)) bonus += 10;
+      // 标题越是“就讲这个”越好：查询（或它的对照名）占标题的比例，最多 +16（「3. 自动求导」胜过「17.2 自动求导的报错」）
+      var share = 0;
+      names(lastPhrase).forEach(function (n) { if (title.indexOf(n) >= 0) share = Math.max(share, n.length / title.length); });
+      bonus += Math.round(16 * share);
+      // 术语表「首次出现」一列链接的页面：课程引入这个术语的地方 +20
+      var homes = typeof SITE_SEARCH_HOMES === "undefined" ? {} : SITE_SEARCH_HOMES;
+      if (homes[lastPhrase] === docname) bonus += 20;
       bonus += 6 * Math.min(4, titles.filter(inPhrase).length);
     }
     // 切出来的每个词：在页面标题里 +12，每个含有它的小节标题 +2（最多 5 个）
@@ -154,7 +203,29 @@ var SITE_SEARCH = (function () {
     term: 5,
     partialTerm: 2,
   };
-  return { splitQuery: split, Scorer: scorer };
+  // ---- 结果摘要 ----
+  // searchtools.js 的摘要取页面正文（[role=main]）的文字，其中有只在打印时显示的本页目录、「本页的输出……」一行、
+  // 代码和输出，摘要常常是一串目录或代码。取文字之前先去掉它们，摘要就是讲解的文字
+  var NOT_PROSE = ["#jb-print-docs-body", ".ptnotes-verified", "div.cell_input", "div.cell_output", "div.highlight",
+                   "details.hide", "nav", ".toctree-wrapper", "mjx-container", ".math"];
+
+  function patchSummaries() {
+    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.siteProse) return;
+    var original = Search.htmlToText;
+    var prose = function (htmlString, anchor) {
+      var doc = new DOMParser().parseFromString(htmlString, "text/html");
+      NOT_PROSE.forEach(function (selector) {
+        doc.querySelectorAll(selector).forEach(function (el) { el.remove(); });
+      });
+      return original(doc.documentElement.outerHTML, anchor);
+    };
+    prose.siteProse = true;
+    Search.htmlToText = prose;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", patchSummaries);
+  else patchSummaries();
+
+  return { splitQuery: split, Scorer: scorer, patchSummaries: patchSummaries };
 })();
 var splitQuery = SITE_SEARCH.splitQuery;
 var Scorer = SITE_SEARCH.Scorer;
