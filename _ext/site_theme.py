@@ -20,6 +20,7 @@ requirements.txt（sphinx 7.4.7、pydata-sphinx-theme 0.17.1、sphinx-book-theme
    （代码、公式不动；汉字与英文、数字之间的换行仍显示为空格）；搜索索引也因此不会把跨行的词切断。
 6. 行内公式和行内代码与紧跟的中文标点不分开（<span class="site-nobreak">，_static/site.css）：行首不出现「。」。
 7. 输出里的图有替代文字：单元后面（或前面）那段话的第一句，而不是图片的文件路径。
+8. 页面的分量：不加载 Font Awesome 的 JavaScript（1.5 MB），搜索索引只在搜索页加载（见 TEMPLATE_PATCHES）。
 """
 
 from __future__ import annotations
@@ -90,12 +91,24 @@ TEMPLATE_PATCHES = [
      'title="显示或隐藏本页目录" aria-label="显示或隐藏本页目录"'),
     ("sphinx_book_theme/components/sbt-sidebar-nav.html", 'aria-label="Main"', 'aria-label="章节目录"'),
     ("sphinx_book_theme/layout.html", '<nav aria-label="Page">', '<nav aria-label="本页目录">'),
+    # 第 8 项（页面的分量）：Font Awesome 的 JavaScript（1.5 MB，把 <i class="fa-…"> 换成 SVG）不加载：
+    # 主题的 CSS 里已有同样的图标字体和 .fa-… 规则，图标照样显示
+    ("pydata_sphinx_theme/static/webpack-macros.html",
+     """<script defer src="{{ pathto('_static/scripts/fontawesome.js', 1) }}?digest=55c26ed414f5f8a31ebb"></script>""",
+     "<!-- fontawesome.js 不加载：图标由主题 CSS 里的图标字体显示（_ext/site_theme.py 第 8 项） -->"),
+    # 搜索索引（580 KB）和 searchtools.js 只在搜索页加载：pydata 主题在每一页都加载它们，供“边输入边搜索”用，
+    # 这个功能没有打开（search_as_you_type 默认 False），每一页的搜索框都提交到 search.html
+    ("pydata_sphinx_theme/layout.html",
+     """    <script src="{{ pathto('_static/searchtools.js', 1) | e }}"></script>
+    <script src="{{ pathto('_static/language_data.js', 1) | e }}"></script>
+    <script src="{{ pathto('searchindex.js', 1) | e }}"></script>""",
+     "    {# 搜索索引只在搜索页加载（_ext/site_theme.py 第 8 项） #}"),
 ]
 
 
 def add_vendor_static_path(app: Sphinx, config) -> None:
     """第 1 项：_vendor/ 作为静态文件目录（在 Jupyter Book 扫描 _static/ 的 *.js 之后才加，所以不会被注入）。"""
-    if not (VENDOR / "mathjax" / "tex-chtml-full.js").is_file():
+    if not (VENDOR / "mathjax" / "tex-chtml.js").is_file():
         raise ExtensionError(f"缺少离线 MathJax：{VENDOR / 'mathjax'}（见 _vendor/mathjax/README.md）")
     config.html_static_path.append(str(VENDOR))
     leaked = [f for f in config.html_js_files if str(f[0] if isinstance(f, tuple) else f).startswith("mathjax/")]

@@ -5,7 +5,7 @@
  * 对话框里按原始大小显示，图比屏幕宽时可以左右滑动；点任意处、按 Esc 或“关闭”按钮回到正文。
  * 2. 窄屏表格：三列以上、有表头的表格加上 site-stack 类，每个单元格记下自己的列名（data-label），
  *    site.css 在手机上把每行排成一张卡片，列名显示在内容上方。
- * 3. 手机上点「本页目录」里的小节后关上目录；4. 下载菜单里的「全书 PDF」。
+ * 3. 手机上点「本页目录」里的小节后关上目录；4. 下载菜单里的「全书 PDF」；5. 行内代码在 . _ ( 后面可以断行。
  */
 (function () {
   "use strict";
@@ -93,7 +93,24 @@
     menu.appendChild(item);
   }
 
+  // 5. 行内代码的断行点：在 . _ / ( , = 后面加 <wbr>。手机上一行放不下 `torch.utils.tensorboard` 时，
+  //    断在「torch.utils.」之后，而不是「tensorbo|ard」（复制出来的文字不变：<wbr> 不是字符）
+  function setupCodeBreaks() {
+    document.querySelectorAll("article.bd-article code.literal span.pre").forEach(function (span) {
+      if (span.childNodes.length !== 1 || span.firstChild.nodeType !== 3) return;
+      var text = span.textContent;
+      var parts = text.split(/(?<=[._\/(,=])(?=.)/);
+      if (parts.length < 2) return;
+      span.textContent = "";
+      parts.forEach(function (part, i) {
+        if (i) span.appendChild(document.createElement("wbr"));
+        span.appendChild(document.createTextNode(part));
+      });
+    });
+  }
+
   function setup() {
+    setupCodeBreaks();
     setupLightbox();
     setupTables();
     setupPageTocDrawer();

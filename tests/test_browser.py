@@ -507,3 +507,52 @@ def test_search_finds_the_page_that_teaches_it(contexts, site_url, capsys):
     assert len(rows) >= 30
     assert not problems, problems
     assert not failures, "\n".join(failures)
+
+
+# 第一次打开一页时下载的字节数（按网站里文件的大小算，不算压缩）。2026-12 的测量：有公式的一页 4.6 MB、41 个请求
+# （fontawesome.js 1.5 MB、MathJax 1.3 MB、每页都加载的搜索索引 0.6 MB）；现在要求不超过它的一半
+PAGE_BYTES_BEFORE = 4_610_000
+WEIGHED_PAGES = ["chapters/08d_pooling", "chapters/10b_cross_entropy", "chapters/01_setup", "chapters/13d_overfitting"]
+
+
+def test_first_visit_loads_at_most_half_the_bytes(browser, site_url, capsys):
+    """每页只加载它用得上的：没有 Font Awesome 的 JavaScript（图标由主题 CSS 里的字体显示），搜索索引只在搜索页，
+    MathJax 只在有公式的页面、用不打包全部扩展的 tex-chtml.js。图标照样看得见。"""
+    rows, problems = [], []
+    for name in WEIGHED_PAGES:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        loaded = []
+
+        def finished(request, loaded=loaded):
+            path = urllib.parse.unquote(request.url[len(site_url):].split("?")[0].split("#")[0]).lstrip("/")
+            file = SITE / path
+            loaded.append((file.stat().st_size if file.is_file() else 0, path))
+
+        page.on("requestfinished", finished)
+        page.goto(f"{site_url}/{name}.html", wait_until="networkidle")
+        page.evaluate("""async () => {
+            await document.fonts.ready;
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+        }""")
+        page.wait_for_load_state("networkidle")
+        total = sum(size for size, _ in loaded)
+        rows.append((name, len(loaded), total))
+        if total > PAGE_BYTES_BEFORE / 2:
+            biggest = sorted(loaded, reverse=True)[:4]
+            problems.append(f"{name}：{total / 1e6:.2f} MB（最大的：{[(p, s) for s, p in biggest]}）")
+        for _, path in loaded:
+            if path.endswith(("fontawesome.js", "searchindex.js", "fa-brands-400.woff2")):
+                problems.append(f"{name}：加载了 {path}")
+        # 图标由字体显示：≡ 按钮里的图标有宽度，用的是 Font Awesome 字体
+        icon = page.evaluate("""() => { const i = document.querySelector('button.primary-toggle .fa-bars');
+            return i ? [i.getBoundingClientRect().width, getComputedStyle(i, '::before').fontFamily || getComputedStyle(i).fontFamily,
+                        document.fonts.check('900 16px "Font Awesome 6 Free"')] : null; }""")
+        if not icon or icon[0] < 8 or "Font Awesome" not in icon[1] or not icon[2]:
+            problems.append(f"{name}：≡ 图标没有显示出来（{icon}）")
+        context.close()
+    with capsys.disabled():
+        print(f"\n第一次打开时下载的字节（之前有公式的一页 {PAGE_BYTES_BEFORE / 1e6:.2f} MB）：")
+        for name, count, total in rows:
+            print(f"  {name}: {count} 个请求，{total / 1e6:.2f} MB")
+    assert not problems, "\n".join(problems)

@@ -78,7 +78,7 @@ def test_colab_button_opens_this_notebook(path):
 def test_math_renders_offline():
     pages = [p.read_text(encoding="utf-8") for p in SITE.rglob("*.html")]
     assert not any("cdn.jsdelivr.net/npm/mathjax" in p for p in pages)
-    assert any('src="../_static/mathjax/tex-chtml-full.js' in p for p in pages)
+    assert any('src="../_static/mathjax/tex-chtml.js' in p for p in pages)
     assert (SITE / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2" / "MathJax_Main-Regular.woff").is_file()
 
 
@@ -100,7 +100,7 @@ def test_every_script_loads_once(page):
     text = _page(page)
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", text, flags=re.S)
     sources = [re.search(r'src="([^"?]+)', attrs).group(1) for attrs, _ in scripts if 'src="' in attrs]
-    assert [s for s in sources if "/mathjax/" in s and not s.endswith("/mathjax/tex-chtml-full.js")] == []
+    assert [s for s in sources if "/mathjax/" in s and not s.endswith("/mathjax/tex-chtml.js")] == []
     assert len(sources) == len(set(sources)), sorted(s for s in sources if sources.count(s) > 1)
     inline = [body.strip() for attrs, body in scripts if 'src="' not in attrs and body.strip()]
     assert len(inline) == len(set(inline)), sorted({b[:80] for b in inline if inline.count(b) > 1})

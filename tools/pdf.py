@@ -209,8 +209,8 @@ def write_print_page(page: Path) -> Path:
     # Jupyter Book 1.x 把 _static/ 下的每个 .js 都当作脚本加载：MathJax 会被加载两次，它的 a11y/ui 部件也被当成普通脚本。
     # 只留带 defer 的那一个（Sphinx 的 mathjax_path）。
     html = re.sub(r'\s*<script src="_static/mathjax/[^"]+"></script>', "", html)
-    if html.count("_static/mathjax/tex-chtml-full.js") != 1:
-        fail("单页 HTML 里找不到（唯一的）MathJax 脚本 _static/mathjax/tex-chtml-full.js")
+    if html.count("_static/mathjax/tex-chtml.js") != 1:
+        fail("单页 HTML 里找不到（唯一的）MathJax 脚本 _static/mathjax/tex-chtml.js")
     html = html.replace("</head>", '<link rel="stylesheet" href="print.css" />\n</head>', 1)
     html = html.replace("</body>", f"<script>{PRINT_JS}</script>\n</body>", 1)
     (page.parent / "print.css").write_text(PRINT_CSS, encoding="utf-8")
