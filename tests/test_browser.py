@@ -427,6 +427,12 @@ def test_page_in_browser(contexts, site_url, page_name, width_name):
             for english in ENGLISH_UI:
                 if english.lower() in text.lower():
                     problems.append(f"界面上的英文：{text!r}")
+        # 侧栏里书名只出现一次（顶上的书名就是首页的链接，目录里不再重复一个首页条目）
+        if width_name == "desktop":
+            repeated = page.evaluate("""() => [...document.querySelectorAll('#pst-primary-sidebar a')]
+                .filter(a => a.textContent.trim() === 'PyTorch 实战笔记').length""")
+            if repeated != 1:
+                problems.append(f"侧栏里「PyTorch 实战笔记」出现了 {repeated} 次（应当只有顶上的书名）")
         # 下载菜单里有「全书 PDF」，指向网站根目录里 make pdf 复制进来的那一份
         book_pdf = page.evaluate("(document.querySelector('a.site-book-pdf') || {}).href")
         if book_pdf != f"{site_url}/pytorch-shizhan-biji.pdf" or not (SITE / "pytorch-shizhan-biji.pdf").is_file():

@@ -58,6 +58,17 @@ def test_every_image_has_real_alt_text(page):
             f"{page}：图的替代文字是 {alt!r}：{tag[:160]}"
 
 
+@pytest.mark.parametrize("page", toc_entries())
+def test_inline_math_keeps_its_punctuation(page):
+    """行内公式后面紧跟的中文标点和公式在同一个不折行的 span 里（_ext/site_theme.py 第 6 项）：行首不会是「。」。"""
+    body = (SITE / f"{page}.html").read_text(encoding="utf-8")
+    loose = re.findall(r'(?<!<span class="site-nobreak">)<span class="math notranslate nohighlight">[^<]*</span>[，。、；：！？）]',
+                       body)
+    assert not loose, f"{page}：公式和后面的标点可能被拆到两行：{loose[:3]}"
+    if page == "chapters/10e_kl_div":
+        assert '<span class="site-nobreak"><span class="math notranslate nohighlight">' in body
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_hidden_checks_are_not_on_the_page(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
