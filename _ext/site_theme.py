@@ -230,8 +230,7 @@ class JoinChineseLines(SphinxTransform):
             if "\n" not in text or parent is None or any(isinstance(a, SKIP) for a in _ancestors(parent)):
                 continue
             value = str(text)
-            # 按身份找位置：Text 是 str 的子类，parent.index() 会找到第一个内容相同的节点（比如另一个 "\n"）
-            index = next(i for i, child in enumerate(parent.children) if child is text)
+            index = _index_in_parent(text)
             before_text = parent[index - 1].astext() if index > 0 else ""
             after_text = parent[index + 1].astext() if index + 1 < len(parent) else ""
             out = []
@@ -263,7 +262,7 @@ class GluePunctuation(SphinxTransform):
             parent = node.parent
             if parent is None or isinstance(parent, nodes.inline) and "site-nobreak" in parent["classes"]:
                 continue
-            index = next(i for i, child in enumerate(parent.children) if child is node)
+            index = _index_in_parent(node)
             if index + 1 >= len(parent) or not isinstance(parent[index + 1], nodes.Text):
                 continue
             after = str(parent[index + 1])
@@ -318,7 +317,7 @@ def _first_sentence(text: str, limit: int = 160) -> str:
 
 def _neighbour_paragraph(cell) -> str:
     parent = cell.parent
-    index = next(i for i, child in enumerate(parent.children) if child is cell)
+    index = _index_in_parent(cell)
     for step in (parent.children[index + 1:], reversed(parent.children[:index])):
         for sibling in step:
             if isinstance(sibling, nodes.paragraph):
@@ -326,6 +325,11 @@ def _neighbour_paragraph(cell) -> str:
             if not isinstance(sibling, (nodes.target, nodes.comment)):
                 break
     return ""
+
+
+def _index_in_parent(node) -> int:
+    """node 在父节点里的位置，按身份找：Text 是 str 的子类，parent.index() 会找到第一个内容相同的节点（比如另一个 "\n"）。"""
+    return next(i for i, child in enumerate(node.parent.children) if child is node)
 
 
 def _ancestors(node):

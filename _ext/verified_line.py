@@ -36,8 +36,8 @@ def _run_notebook():
 RUN = _run_notebook()
 
 
-def verified_text(path: Path) -> str:
-    """一章的「最后验证」一行；元数据缺失或过期时抛出 ExtensionError。"""
+def verified_meta(path: Path) -> dict:
+    """一章的运行记录（make run 写进元数据的 ptnotes_verified）；缺失或过期时抛出 ExtensionError。"""
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     fix = f"运行 make run NB={shown} 重新运行并记录（Run it again with make run）。"
     nb = nbformat.read(path, as_version=4)
@@ -49,6 +49,10 @@ def verified_text(path: Path) -> str:
         raise ExtensionError(f"{shown}: {RUN.METADATA_KEY} 缺少 {', '.join(missing)}。{fix}")
     if meta["sha256"] != RUN.content_sha256(nb):
         raise ExtensionError(f"{shown}: 输出在上次 make run 之后被改过，不是那次运行的结果。{fix}")
+    return meta
+
+
+def _full_line(meta: dict) -> str:
     numerics = f"{meta['threads']} 个线程，ATen 内核 {meta['cpu_capability']}"
     env = "，".join(f"{k}={v}" for k, v in sorted(meta["env"].items()))
     numerics += f"（{env}）" if env else "（本机默认配置）"
@@ -57,12 +61,20 @@ def verified_text(path: Path) -> str:
             f"torchvision {meta['torchvision']}；数值配置：{numerics}，{device}。")
 
 
+def _plain_line(meta: dict) -> str:
+    device = "GPU" if meta["gpu"] else "CPU"
+    torch = meta["torch"].split("+")[0]  # 2.14.1+cu130 → 2.14.1
+    return f"本页的输出都是真的运行结果：{meta['date']} 在 {device} 上用 torch {torch} 运行"
+
+
+def verified_text(path: Path) -> str:
+    """一章的「最后验证」一行；元数据缺失或过期时抛出 ExtensionError。"""
+    return _full_line(verified_meta(path))
+
+
 def plain_text(path: Path) -> str:
     """章标题下显示的一句白话：输出来自哪一天、哪个 torch、CPU 还是 GPU（细节折叠在它下面）。"""
-    meta = nbformat.read(path, as_version=4).metadata[RUN.METADATA_KEY]
-    device = "GPU" if meta["gpu"] else "CPU"
-    torch = meta['torch'].split('+')[0]  # 2.14.1+cu130 → 2.14.1
-    return f"本页的输出都是真的运行结果：{meta['date']} 在 {device} 上用 torch {torch} 运行"
+    return _plain_line(verified_meta(path))
 
 
 def line_node(text: str) -> nodes.paragraph:
@@ -72,7 +84,8 @@ def line_node(text: str) -> nodes.paragraph:
 
 def folded_node(path: Path) -> nodes.raw:
     """章标题下：一句白话，点开是完整的「最后验证」一行（版本与数值配置）。打印时只印那句白话（tools/pdf.py）。"""
-    full, plain = html.escape(verified_text(path)), html.escape(plain_text(path))
+    meta = verified_meta(path)  # 笔记本只读一次
+    full, plain = html.escape(_full_line(meta)), html.escape(_plain_line(meta))
     return nodes.raw("", f'<details class="ptnotes-verified"><summary>{plain}</summary>\n<p>{full}</p></details>\n',
                      format="html")
 

@@ -19,8 +19,9 @@ var SITE_SEARCH = (function () {
   "use strict";
   var HAN = /\p{Script=Han}+|[^\p{Script=Han}]+/gu;
   var cache = null; // 索引的词表（Set）和最长词的长度
-  var lastWords = []; // 上一次切出来的词（小写），排序时用
-  var lastPhrase = ""; // 上一次的整个查询（小写、去掉空格和 -_.）
+  // 上一次的查询，排序时用：整个查询（小写、去掉空格和 -_.）、它的各种写法和匹配函数、切出来的每个词的匹配函数。
+  // 在切分时算一次（prepare），而不是给每个结果打分时重算
+  var current = { phrase: "", words: [] };
   var sections = null; // 文档序号 → 它的小节标题（小写、去空格）
 
   function vocabulary() {
@@ -89,8 +90,8 @@ var SITE_SEARCH = (function () {
           else out.push(vocab ? indexForm(run, vocab) : run);
         });
       });
-    lastWords = out.map(function (w) { return w.toLowerCase(); });
-    lastPhrase = squash(query); // 整个查询，去掉空格：「数据 加载」与「数据加载」同样打分
+    // 整个查询去掉空格：「数据 加载」与「数据加载」同样打分
+    current = prepare(squash(query), out.map(function (w) { return w.toLowerCase(); }));
     return out;
   }
 
@@ -145,8 +146,8 @@ var SITE_SEARCH = (function () {
       .filter(function (n) { return n; });
   }
 
-  function matcher(word, atStart) {
-    var names_ = names(word);
+  // names_：一个词的各种写法（names()）；返回判断 squash 过的标题里有没有它的函数
+  function matcher(names_, atStart) {
     var patterns = names_.map(function (n) {
       var english = /^[a-z0-9]/.test(n);
       var body = escapeRegExp(n) + (english ? "(?![a-z0-9])" : "");
@@ -154,6 +155,17 @@ var SITE_SEARCH = (function () {
       return new RegExp((atStart ? "^[0-9]*" : english ? "(?:^[0-9]*|[^a-z0-9])" : "") + body);
     });
     return function (text) { return patterns.some(function (p) { return p.test(text); }); };
+  }
+
+  function prepare(phrase, words) {
+    var phraseNames = names(phrase);
+    return {
+      phrase: phrase,
+      names: phraseNames,
+      inTitle: matcher(phraseNames),
+      atStart: matcher(phraseNames, true),
+      words: words.length > 1 ? words.map(function (w) { return matcher(names(w)); }) : [],
+    };
   }
 
   function score(result) {
@@ -167,27 +179,24 @@ var SITE_SEARCH = (function () {
     var bonus = 0;
     // 整个查询：在页面标题里 +40，标题就以它开头（「3.1 计算图：……」，而不是「深入：计算图的节点……」
     // 或「……与自动求导：在验证集上推理」这种顺带提到的）再 +10；每个含有它的小节标题 +6（最多 4 个）
-    if (lastPhrase) {
-      var inPhrase = matcher(lastPhrase);
+    if (current.phrase) {
+      var inPhrase = current.inTitle;
       if (inPhrase(title)) bonus += 40;
-      if (matcher(lastPhrase, true)(title)) bonus += 10;
+      if (current.atStart(title)) bonus += 10;
       // 标题越是“就讲这个”越好：查询（或它的对照名）占标题的比例，最多 +16（「3. 自动求导」胜过「17.2 自动求导的报错」）
       var share = 0;
-      names(lastPhrase).forEach(function (n) { if (title.indexOf(n) >= 0) share = Math.max(share, n.length / title.length); });
+      current.names.forEach(function (n) { if (title.indexOf(n) >= 0) share = Math.max(share, n.length / title.length); });
       bonus += Math.round(16 * share);
       // 术语表「首次出现」一列链接的页面：课程引入这个术语的地方 +20
       var homes = typeof SITE_SEARCH_HOMES === "undefined" ? {} : SITE_SEARCH_HOMES;
-      if (homes[lastPhrase] === docname) bonus += 20;
+      if (homes[current.phrase] === docname) bonus += 20;
       bonus += 6 * Math.min(4, titles.filter(inPhrase).length);
     }
     // 切出来的每个词：在页面标题里 +12，每个含有它的小节标题 +2（最多 5 个）
-    if (lastWords.length > 1) {
-      lastWords.forEach(function (word) {
-        var has = matcher(word);
-        if (has(title)) bonus += 12;
-        bonus += 2 * Math.min(5, titles.filter(has).length);
-      });
-    }
+    current.words.forEach(function (has) {
+      if (has(title)) bonus += 12;
+      bonus += 2 * Math.min(5, titles.filter(has).length);
+    });
     return base + bonus;
   }
 

@@ -33,7 +33,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, toc_entries
+from conftest import ROOT, load_tool, toc_entries
+
+PDF_TOOL = load_tool("pdf")  # 与 PDF 共用的两段页面脚本：等排版完成（SETTLE_JS）、公式是否被截掉（MATH_CUT_JS）
 
 # 默认检查 make book 的结果；PTNOTES_SITE_DIR 可以指向另一次构建的 html 目录（截图写在它旁边的 screenshots/）
 SITE = Path(os.environ.get("PTNOTES_SITE_DIR", ROOT / "_build" / "html")).resolve()
@@ -246,11 +248,7 @@ def _open(context, url):
     page.on("requestfailed", lambda r: problems.append(f"请求失败: {r.url} ({r.failure})")
             if r.url.startswith("http://127.0.0.1") and "ERR_ABORTED" not in (r.failure or "") else None)
     page.goto(url, wait_until="load")
-    # 等字体和公式排好，再量尺寸、截图
-    page.evaluate("""async () => {
-        await document.fonts.ready;
-        if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-    }""")
+    page.evaluate(PDF_TOOL.SETTLE_JS)  # 等字体和公式排好，再量尺寸、截图
     return page, problems
 
 
@@ -259,14 +257,12 @@ LAYOUT_JS = """() => {
   const boxes = [...document.querySelectorAll('article.bd-article div.highlight pre')]
     .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)
     .map(b => b.textContent.trim().split('\\n')[0].slice(0, 60));
-  // 公式：陈列公式（display）自己是一个可以横向滚动的框，内容比框宽就是被截掉了一段；行内公式不会折行，
-  // 伸出正文栏的右边就会被截掉或让页面左右滚动（容差 2 px：MathJax 的字宽估算与实际字形差一点点）
+  // 公式被截掉了一段：与 PDF 打印前的检查同一个判断（tools/pdf.py 的 MATH_CUT_JS），这里的栏是正文栏
   const article = document.querySelector('article.bd-article');
   const right = article.getBoundingClientRect().right;
+  const cut = """ + PDF_TOOL.MATH_CUT_JS + """;
   const maths = [...article.querySelectorAll('mjx-container')].filter(m => m.offsetParent !== null)
-    .filter(m => m.getAttribute('display') === 'true'
-      ? (m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > right + 1)
-      : m.getBoundingClientRect().right > right + 2)
+    .filter(m => cut(m, right))
     .map(m => `${m.getAttribute('display') === 'true' ? '陈列' : '行内'}公式宽 ${Math.round(m.scrollWidth)} px，`
       + `框 ${Math.round(m.clientWidth)} px：${(m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 50)}`);
   const column = article.clientWidth;
@@ -537,10 +533,7 @@ def test_first_visit_loads_at_most_half_the_bytes(browser, site_url, capsys):
 
         page.on("requestfinished", finished)
         page.goto(f"{site_url}/{name}.html", wait_until="networkidle")
-        page.evaluate("""async () => {
-            await document.fonts.ready;
-            if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-        }""")
+        page.evaluate(PDF_TOOL.SETTLE_JS)
         page.wait_for_load_state("networkidle")
         total = sum(size for size, _ in loaded)
         rows.append((name, len(loaded), total))

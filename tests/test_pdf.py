@@ -187,17 +187,12 @@ def test_figures_math_and_chinese_fonts_are_embedded(reader):
     assert any(f.startswith("MathJax_") for f in fonts), "PDF 里没有 MathJax 的字体：打印前公式没有排好"
 
 
-def destinations(reader):
-    """{命名目标: 页码（从 0 数）}。"""
-    return {name.lstrip("/"): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
-
-
 def test_every_link_goes_somewhere_inside_the_pdf_or_to_a_website(reader):
     """单页 HTML 里的链接写成 intro.html#…，直接打印出来是构建机器上的 file:// 路径（读者点了打不开）；
     tools/pdf.py 打印前把它们换成页内锚点。这里读出 PDF 里的每个链接：要么指向 PDF 里存在的位置，要么是网址；
     「笔记 00X」的链接都落在附录「五份源笔记」里，勘误链接都落在某一章里。"""
     pdf = load_tool("pdf")
-    pages = destinations(reader)
+    pages = pdf.destinations(reader)
     links = pdf.pdf_links(reader)
     bad = pdf.bad_links(reader, pages)
     assert not bad, f"{len(bad)} 个链接不在 PDF 里、也不是网址：{bad[:5]}"
@@ -218,19 +213,18 @@ def test_every_link_goes_somewhere_inside_the_pdf_or_to_a_website(reader):
 def test_contents_pages_show_page_numbers(reader):
     """目录页上每个条目的右端印着它指向的那一页的页码（与页脚的页码相同，从 1 数）。"""
     pdf = load_tool("pdf")
-    pages = destinations(reader)
+    pages = pdf.destinations(reader)
     intro = pages["pdf-intro"]
     assert 1 <= intro <= 6, f"目录有 {intro} 页？"
-    wanted, printed = [], []
+    links = pdf.pdf_links(reader)
+    wanted = [pages[target] + 1 for index, kind, target in links if index < intro and kind == "dest"]
+    printed = []
+
+    def visit(text, cm, tm, font, size):
+        if font and font.get("/BaseFont") == "/Helvetica" and text.strip().isdigit():
+            printed.append(int(text))
+
     for index in range(intro):
-        for page_index, kind, target in pdf.pdf_links(reader):
-            if page_index == index and kind == "dest":
-                wanted.append(pages[target] + 1)
-
-        def visit(text, cm, tm, font, size, found=printed):
-            if font and font.get("/BaseFont") == "/Helvetica" and text.strip().isdigit():
-                found.append(int(text))
-
         reader.pages[index].extract_text(visitor_text=visit)
     assert len(wanted) >= len(toc_entries()), f"目录里只有 {len(wanted)} 个链接"
     assert printed == wanted, f"目录页上印的页码 {printed[:8]}… 与链接指向的页 {wanted[:8]}… 不一致"

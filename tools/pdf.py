@@ -222,18 +222,30 @@ def write_print_page(page: Path) -> Path:
 # A4 减去左右页边距（14 mm + 14 mm）的版心宽度，CSS 像素（96 px = 1 英寸）
 PRINT_WIDTH_PX = round((210 - 28) / 25.4 * 96)
 
+# 等网页字体加载完、MathJax 排好公式（之后才能量尺寸、截图、打印）；tests/test_browser.py 也用它
+SETTLE_JS = """async () => {
+    await document.fonts.ready;
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+}"""
+
+# 一个公式（mjx-container）是否被截掉了一段，right 是它所在的栏的右边界。陈列公式自己是一个可以横向滚动的框，
+# 内容比框宽就是被截掉了；行内公式不会折行，伸出栏的右边就会被截掉（容差 2 px：MathJax 的字宽估算与实际字形差一点点）。
+# tests/test_browser.py 在网页上用同一个判断
+MATH_CUT_JS = """(m, right) => m.getAttribute('display') === 'true'
+    ? (m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > right + 1)
+    : m.getBoundingClientRect().right > right + 2"""
+
 # 打印前在打印样式下量一遍：哪个公式、代码框、表格或图比版心宽（打印出来会被截掉，或在纸上印出滚动条）
 OVERFLOW_JS = r"""() => {
   const out = [];
   const right = document.body.getBoundingClientRect().right;
-  const where = e => { const s = e.closest('span[id^="document-"], section'); const d = document.querySelectorAll('span[id^="document-"]');
+  const cut = """ + MATH_CUT_JS + r""";
+  const where = e => { const d = document.querySelectorAll('span[id^="document-"]');
     let doc = ''; for (const x of d) { if (x.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING) doc = x.id.slice(9); } return doc; };
   for (const m of document.querySelectorAll('mjx-container')) {
     if (m.offsetParent === null) continue;
     const display = m.getAttribute('display') === 'true';
-    const wide = display ? (m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > right + 1)
-                         : m.getBoundingClientRect().right > right + 2;
-    if (wide) out.push(`${where(m)}：${display ? '陈列' : '行内'}公式宽 ${Math.round(m.scrollWidth)} px（版心 ${Math.round(m.clientWidth)} px）：`
+    if (cut(m, right)) out.push(`${where(m)}：${display ? '陈列' : '行内'}公式宽 ${Math.round(m.scrollWidth)} px（版心 ${Math.round(m.clientWidth)} px）：`
                        + (m.querySelector('mjx-assistive-mml') || m).textContent.slice(0, 50));
   }
   for (const b of document.querySelectorAll('pre, table, img')) {
@@ -262,10 +274,7 @@ def print_pdf(chromium: str, page: Path, pdf: Path) -> list[str]:
             tab.set_default_timeout(600_000)
             tab.emulate_media(media="print")
             tab.goto(page.as_uri(), wait_until="load")
-            tab.evaluate("""async () => {
-                await document.fonts.ready;
-                if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-            }""")
+            tab.evaluate(SETTLE_JS)
             wide = tab.evaluate(OVERFLOW_JS)
             tab.pdf(path=str(partial), prefer_css_page_size=True, print_background=True, tagged=False, outline=False)
         finally:
@@ -372,6 +381,11 @@ def fix_to_unicode(writer) -> tuple[int, int]:
     return fixed, left
 
 
+def destinations(reader) -> dict[str, int]:
+    """{命名目标（不带 /）: 页码（从 0 数）}：Chromium 为每个被链接的 id 留下的位置。"""
+    return {name.lstrip("/"): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+
+
 def pdf_links(reader) -> list[tuple[int, str, str]]:
     """PDF 里每个链接：(页码（从 0 数）, 种类 "dest" 或 "uri", 目标)。"""
     links = []
@@ -467,7 +481,7 @@ def add_bookmarks(pdf: Path, page: Path) -> int:
     if not parts:
         fail("单页 HTML 里没有找到打印目录 #jb-print-toc")
     reader = PdfReader(pdf)
-    pages = {name.lstrip("/"): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+    pages = destinations(reader)
     broken = bad_links(reader, pages)
     if broken:
         fail(f"PDF 里有 {len(broken)} 个链接不指向书里的位置或网址：" + "；".join(broken[:5]))
