@@ -9,7 +9,8 @@
 - 每个练习答案的按钮是「参考答案 N」，编号与练习一致，点开能看到代码；
 - 每张图按栏宽显示，点一下按原始大小显示；手机上图里的字不小于 MIN_FIGURE_TEXT_PX（估算，见下）；
 - 界面上没有主题留下的英文按钮文字。
-每页两种宽度的整页截图（JPEG）写在 _build/screenshots/（desktop-1280/、phone-390/），供人看。
+make test-browser（PTNOTES_SCREENSHOTS=1）还把每页两种宽度的整页截图（JPEG）写在 _build/screenshots/
+（desktop-1280/、phone-390/），供人看；make test 不拍。
 另外：小节锚点可读（#本章目标），能跳过去。
 搜索：SEARCH_TABLE 里每个学习者会输入的词（概念、API 名、报错信息），结果的第一页就是讲它的那一页，
 摘要是讲解的文字；结果表打印在测试输出里。
@@ -40,6 +41,7 @@ PDF_TOOL = load_tool("pdf")  # 与 PDF 共用的两段页面脚本：等排版�
 # 默认检查 make book 的结果；PTNOTES_SITE_DIR 可以指向另一次构建的 html 目录（截图写在它旁边的 screenshots/）
 SITE = Path(os.environ.get("PTNOTES_SITE_DIR", ROOT / "_build" / "html")).resolve()
 SHOTS = SITE.parent / "screenshots"
+SCREENSHOTS = os.environ.get("PTNOTES_SCREENSHOTS") == "1"
 CHROMIUM = Path("/usr/bin/chromium")
 APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
 INSTALL_COMMAND = "sudo apt-get install -y " + " ".join(APT_PACKAGES)
@@ -410,8 +412,10 @@ def test_page_in_browser(contexts, site_url, page_name, width_name):
         shot = SHOTS / f"{width_name}-{WIDTHS[width_name][0]}" / f"{page_name.replace('/', '__')}.jpg"
         shown_as = shot.relative_to(ROOT) if shot.is_relative_to(ROOT) else shot
         shot.parent.mkdir(parents=True, exist_ok=True)
-        # JPEG：整页截图在 1280 px 宽时有 3 万多像素高，PNG 编码要几秒
-        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=75)
+        # JPEG：整页截图在 1280 px 宽时有 3 万多像素高，PNG 编码要几秒。截图只供人看，
+        # 所以只在 make test-browser（PTNOTES_SCREENSHOTS=1）时拍：make test 里省下约三分之一的时间
+        if SCREENSHOTS:
+            page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=75)
 
         if layout["scrollWidth"] > layout["clientWidth"]:
             problems.append(f"页面左右滚动：内容宽 {layout['scrollWidth']} px，窗口 {layout['clientWidth']} px")
