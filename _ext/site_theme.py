@@ -77,9 +77,8 @@ UI_TRANSLATIONS = {
     "By": "作者：",
     "By the": "作者：",
     "logo": "图标",
-    # pydata-sphinx-theme 的页脚（Sphinx 自带的译文用英文句点）
-    "© Copyright %(copyright)s.": "版权所有 © %(copyright)s。",
-    "Copyright %(copyright)s": "版权所有 %(copyright)s",
+    # pydata-sphinx-theme 的页脚（Sphinx 自带的译文用英文句点）。版权一行不显示（_config.yml 的 html_show_copyright），
+    # 页脚改写许可说明（html: extra_footer）
     "Last updated on %(last_updated)s.": "最后更新于 %(last_updated)s。",
 }
 

@@ -183,3 +183,34 @@ def test_internal_links_resolve(page):
             if html.unescape(urllib.parse.unquote(fragment)) not in {html.unescape(i) for i in ids}:
                 broken.append(href)
     assert broken == [], f"{page}.html 里指不到东西的链接：{sorted(broken)[:10]}"
+
+
+LICENSE_LINE = "文字与图片按 CC BY-SA 4.0、代码按 MIT 许可证发布。"
+
+
+def test_license_file_names_both_licences():
+    """LICENSE 先用中英文说明分工（文字与图片 CC BY-SA 4.0，代码 MIT，_vendor/ 和 data/ 另算），再附两份全文。"""
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    head = text.split("MIT License (code", 1)[0]
+    for needle in ("CC BY-SA 4.0", "MIT", "_vendor/", "data/README.md", "Text and figures", "Code"):
+        assert needle in head, needle
+    assert "Copyright (c) 2026 PyTorch 实战笔记 contributors" in text
+    assert "Permission is hereby granted, free of charge" in text                          # MIT 全文
+    assert "Creative Commons Attribution-ShareAlike 4.0 International Public\nLicense" in text  # CC BY-SA 全文
+    assert "Section 8 -- Interpretation." in text
+
+
+@pytest.mark.parametrize("page", toc_entries() + ["search", "genindex"])
+def test_every_footer_carries_the_licence(page):
+    """每页页脚是许可说明（_config.yml 的 html.extra_footer），不是主题的「版权所有」；两个链接指向 CC 的许可页和
+    课程仓库里的 LICENSE（与 _config.yml 的 repository.url 一致）。只是链接，不从站外加载东西（test_browser.py 检查请求）。"""
+    import yaml
+
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    footer = _page(page).split('<footer class="bd-footer-content">', 1)[1].split("</footer>", 1)[0]
+    line = re.search(r'<p class="ptnotes-license">(.*?)</p>', footer, flags=re.S)
+    assert line, f"{page}：页脚里没有许可说明"
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", "", line.group(1))).split()) == LICENSE_LINE
+    assert 'href="https://creativecommons.org/licenses/by-sa/4.0/deed.zh-hans"' in footer
+    assert f'href="{repo}/blob/main/LICENSE"' in footer
+    assert "版权所有" not in _page(page)

@@ -3,6 +3,7 @@
 ``with serve() as site:`` 之后用 ``site.add(path, data)`` 放文件；``truncate=True`` 的文件只发一半字节就断开
 （响应头里仍是完整长度，像下载到一半断网）；其余路径回答 404。``site.requests`` 按顺序记下
 ``(路径, 状态码)``。``closed_url()`` 给出一个没有服务器在听的地址（像断网）。
+``with serve_folder(folder) as site:`` 把一个真实的目录原样提供出来（像老师用 ``python3 -m http.server`` 搭的镜像）。
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import functools
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 RAW = "https://raw.githubusercontent.com"
 
@@ -59,6 +61,31 @@ def serve():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    site.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def serve_folder(folder):
+    """127.0.0.1 随机端口上提供目录 folder（标准库的 SimpleHTTPRequestHandler，与 python3 -m http.server 相同）；
+    site.requests 同样按顺序记下 (路径, 状态码)。"""
+    site = Site("")
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_request(self, code="-", size="-"):
+            site.requests.append((self.path, int(code)))
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
     server.daemon_threads = True
     site.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
