@@ -1,9 +1,13 @@
-"""离线包（make bundle）：一个 zip，解开到空目录里就能运行，不用联网。"""
+"""离线包（make bundle）：一个 zip，解开到空目录里就能运行，不用联网。
+
+学生包（make student-bundle）：发给学生的 zip，学生版代替带参考答案的原章，只有运行课程所需的依赖。
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import zipfile
 
@@ -71,3 +75,98 @@ def test_a_chapter_runs_offline_from_the_unzipped_bundle(bundle, tmp_path):
     assert (folder / TOP / "data" / "hymenoptera_data" / ".ptnotes-complete").is_file()
     assert sorted(p.name for p in (folder / TOP / "data").iterdir() if p.is_file()) == [
         "SHA256SUMS", "cifar10_jpg.tar.gz", "hymenoptera_data.tar.gz"]
+
+
+# 学生包（make student-bundle）：发给学生的 zip，学生版代替原章，没有参考答案
+STUDENT_TOP = "pytorch-shizhan-biji-student"
+AUTHORING = ("jupyter-book", "sphinx", "myst", "nbval", "pytest", "playwright", "pypdf", "jieba", "jupytext", "xdist")
+
+
+def make_student_bundle(output):
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
+    result = subprocess.run(["make", "--no-print-directory", "student-bundle", f"STUDENT_BUNDLE={output}"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    print(result.stdout.strip())
+    return output
+
+
+@pytest.fixture(scope="module")
+def student_bundle(tmp_path_factory):
+    """用 make student-bundle 生成学生包（输出到临时目录，不碰 _build/）。"""
+    return make_student_bundle(tmp_path_factory.mktemp("student-bundle") / "student.zip")
+
+
+def test_student_bundle_holds_student_copies_overviews_ptnotes_data_and_lean_requirements(student_bundle):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import student
+
+    pages = [ROOT / f"{entry}.ipynb" for entry in toc_entries() if entry.startswith("chapters/")]
+    exercises = set(student.toc_chapters())
+    overviews = [p.name for p in pages if p not in exercises]
+    copies = [student.student_name(p) for p in pages if p in exercises]
+    assert "02_tensors.ipynb" in overviews and "01_setup_student.ipynb" in copies
+    with zipfile.ZipFile(student_bundle) as zf:
+        names = zf.namelist()
+        assert all(name.startswith(f"{STUDENT_TOP}/") for name in names)
+        files = {name.removeprefix(f"{STUDENT_TOP}/"): name for name in names}
+        assert set(files) == {"README.md", "ptnotes.py", "requirements.txt", "data/SHA256SUMS",
+                              "data/hymenoptera_data.tar.gz", "data/cifar10_jpg.tar.gz", *overviews, *copies}
+        assert len(names) == len(files)
+        # 学生版与 make student 写出的相同；概览页只有文字，原样放入
+        for path in pages:
+            if path in exercises:
+                nb = nbformat.reads(zf.read(files[student.student_name(path)]).decode("utf-8"), as_version=4)
+                assert nb == student.student_notebook(nbformat.read(path, as_version=4), path.name), path.name
+            else:
+                assert zf.read(files[path.name]) == path.read_bytes(), path.name
+                assert not any(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells), path.name
+        assert zf.read(files["ptnotes.py"]) == (ROOT / "chapters" / "ptnotes.py").read_bytes()
+        for line in (ROOT / "data" / "SHA256SUMS").read_text().splitlines():
+            sha, name = line.split()
+            assert hashlib.sha256(zf.read(files[f"data/{name}"])).hexdigest() == sha
+        assert zf.read(files["data/SHA256SUMS"]) == (ROOT / "data" / "SHA256SUMS").read_bytes()
+        requirements = zf.read(files["requirements.txt"]).decode("utf-8")
+        readme = zf.read(files["README.md"]).decode("utf-8")
+    assert requirements == (ROOT / "requirements-student.txt").read_text(encoding="utf-8")
+    pinned = [line.split("==")[0].lower() for line in requirements.splitlines() if "==" in line and not line.startswith("#")]
+    assert "torch" in pinned and "jupyterlab" in pinned
+    assert not [n for n in pinned if any(tool in n for tool in AUTHORING)], pinned
+    # 说明：安装（CPU 版 torch、国内镜像）、运行、不含答案、交作业
+    torch_pin = next(line for line in requirements.splitlines() if line.startswith("torch=="))
+    for text in (f"pip install {torch_pin} torchvision==", "--index-url https://download.pytorch.org/whl/cpu",
+                 "pip install -r requirements.txt", "https://pypi.tuna.tsinghua.edu.cn/simple",
+                 "https://mirrors.aliyun.com/pypi/simple/", "https://mirrors.aliyun.com/pytorch-wheels/cpu/",
+                 "jupyter lab", "不含参考答案", "STUDENT_ID", "不要改文件名", "`data/`"):
+        assert text in readme, text
+    assert "constraints.txt" not in readme
+    print(f"学生包：{len(names)} 个文件，{student_bundle.stat().st_size / 1e6:.1f} MB")
+
+
+def test_student_bundle_has_no_answers(student_bundle):
+    with zipfile.ZipFile(student_bundle) as zf:
+        notebooks = {name: nbformat.reads(zf.read(name).decode("utf-8"), as_version=4)
+                     for name in zf.namelist() if name.endswith(".ipynb")}
+    assert len(notebooks) > 50
+    for name, nb in notebooks.items():
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert not [c.source[:60] for c in code if "参考答案" in c.source], name
+        assert not [c for c in nb.cells if c.source.lstrip().startswith("# 参考答案")], name
+        if not code:
+            continue   # 只有文字的概览页
+        # 学生版的结构：`## 练习` 后面是各练习的答案单元和自检单元（检查看得见），没有隐藏的单元
+        heading = next(i for i, c in enumerate(nb.cells)
+                       if c.cell_type == "markdown" and re.search(r"^## 练习\s*$", c.source, re.M))
+        after = nb.cells[heading + 1:]
+        assert not [c.source[:60] for c in after if {"remove-cell", "hide-cell"} & set(c.metadata.get("tags", []))], name
+        roles = [c.metadata.get("ptnotes_student", {}).get("role") for c in after]
+        assert "answer" in roles and "check" in roles, name
+        ids = [c for c in nb.cells if c.metadata.get("ptnotes_student", {}).get("role") == "student-id"]
+        assert len(ids) == 1 and "STUDENT_ID" in ids[0].source, name   # 说明里让学生在这里填学号
+
+
+def test_student_bundle_is_reproducible(student_bundle, tmp_path):
+    again = make_student_bundle(tmp_path / "again.zip")
+    assert again.read_bytes() == student_bundle.read_bytes()
