@@ -33,19 +33,21 @@ RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS
 
 # make help：列出常用目标（作者改一章时用不着跑完整的 make test）
 help:
-	@echo "全新机器上：make book（生成网站）、make test（全部测试，两个进程并行，全新克隆约 28 分钟）"
+	@echo "全新机器上：make book（生成网站）、make test（全部测试，两个进程并行，全新克隆约 29 分钟）"
 	@echo "作者常用的较快目标："
-	@echo "  make run NB=chapters/07_nn_module.ipynb            重新运行一章并保存输出（记下「最后验证」）"
-	@echo "  make test-notebooks NB=chapters/07_nn_module.ipynb 用 nbval 比对一章（测试的数值配置）"
+	@echo "  make run NB=chapters/07b_parameters.ipynb         重新运行一章并保存输出（记下「最后验证」）"
+	@echo "  make test-notebooks NB=chapters/07b_parameters.ipynb 用 nbval 比对一章（测试的数值配置）"
 	@echo "  make test-notebooks                                 比对全部章节（约 8 分钟）"
 	@echo "  make claims NB=chapters/13e_train.ipynb      换种子和线程数重跑一章，检查隐藏断言"
-	@echo "  make test-student NB=chapters/07_nn_module.ipynb    只测一章学生版的自检"
+	@echo "  make test-student NB=chapters/07b_parameters.ipynb 只测一章学生版的自检"
 	@echo "  make test-unit                                      网站、PDF、浏览器和其余测试（不整章运行笔记本）"
 	@echo "  make test-alone                                     每章单独在空目录里运行并比对（约 10 分钟）"
 	@echo "  make test-browser                                   只跑浏览器测试"
 	@echo "  make times                                          默认设置下 nbval 逐章计时（教师页的运行时间，约 11 分钟）"
 	@echo "  make errata / make teacher                          重新生成勘误总表 / 教师页的表格（teacher 在 times 之后）"
-	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包 / 全书 PDF"
+	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包（带答案）/ 全书 PDF"
+	@echo "  make student-bundle                                 发给学生的学生包：学生版、数据、运行所需的依赖，不含答案"
+	@echo "  make grade SUBMISSIONS=文件夹                       给交上来的学生版作业评分：成绩表和每人一份反馈（_build/grades/）"
 	@echo "  make serve / make lab / make clean                  本机浏览网站 / JupyterLab / 清理生成的文件"
 	@echo "  make gpu                                            在有 NVIDIA GPU 的机器上运行全部页面、重新记录 GPU 页（见 CONTRIBUTING.md）"
 	@echo "  make gpu-dry                                        没有 GPU 时检查 make gpu 的工具：GPU 页按缩小的规模在 CPU 上运行"
@@ -68,7 +70,7 @@ book: $(STAMP)
 # 然后严格构建网站和 PDF，最后是 tests/ 里的其余测试（网站、浏览器、学生版自检、教师页等）
 test: test-alone test-unit
 
-# 可以只测一章：make test-notebooks NB=chapters/07_nn_module.ipynb
+# 可以只测一章：make test-notebooks NB=chapters/07b_parameters.ipynb
 test-notebooks: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL) $(NB)
 
@@ -93,15 +95,23 @@ test-alone: $(STAMP)
 
 # 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/
+# （只有这里拍截图：make test 里不拍，省时间）
 .PHONY: test-browser
 test-browser: $(STAMP) book pdf
-	$(BIN)/python -m pytest tests/test_browser.py
+	PTNOTES_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py
 
-# 离线包：全部章节、ptnotes.py、数据压缩包、锁定的依赖和一份中文说明，打成一个 zip（tools/bundle.py）
+# 离线包：全部章节（带参考答案，给老师和自学的人）、ptnotes.py、数据压缩包、锁定的依赖和一份中文说明，打成一个 zip（tools/bundle.py）
 BUNDLE ?= _build/pytorch-shizhan-biji-offline.zip
 .PHONY: bundle
 bundle: $(STAMP)
 	$(BIN)/python tools/bundle.py --output $(BUNDLE)
+
+# 学生包（发给学生的）：各页的学生版（不含参考答案）、各章概览页、ptnotes.py、数据压缩包、只含运行所需的依赖
+# （requirements-student.txt，不含生成网站和测试的工具）和一份中文说明（安装、国内镜像、交作业），打成一个 zip
+STUDENT_BUNDLE ?= _build/pytorch-shizhan-biji-student.zip
+.PHONY: student-bundle
+student-bundle: $(STAMP)
+	$(BIN)/python tools/bundle.py --student --output $(STUDENT_BUNDLE)
 
 # 全书 PDF：单页 HTML 构建 + Chromium 打印（约 2 分钟），写到 _build/pdf/pytorch-shizhan-biji.pdf，
 # 并复制进网站（_build/html/），首页的“全书 PDF”链接指向它；所以先 book 再 pdf（tools/pdf.py）
@@ -135,10 +145,19 @@ claims: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python tools/student.py --out _build/student
 
-# 只测学生版的自检（贴上参考答案都通过、不贴都友好地失败；每章运行一次），例如 make test-student NB=chapters/07_nn_module.ipynb
+# 只测学生版的自检（贴上参考答案都通过、不贴都友好地失败；每章运行一次），例如 make test-student NB=chapters/07b_parameters.ipynb
 .PHONY: test-student
 test-student: $(STAMP)
 	$(BIN)/python -m pytest tests/test_student.py $(if $(filter-out chapters,$(NB)),-k "$(basename $(notdir $(NB)))")
+
+# 老师用：给一个文件夹里交上来的学生版作业评分，写出成绩表 $(GRADES)/gradebook.csv 和每人一份中文反馈（tools/grade.py）。
+# 例如 make grade SUBMISSIONS=~/作业/第12周；GRADE_FLAGS 可以加 --jobs 2、--cell-timeout 300、--memory-gb 6
+GRADES ?= _build/grades
+GRADE_FLAGS ?=
+.PHONY: grade
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "用法：make grade SUBMISSIONS=放着作业的文件夹"; exit 2; }
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" --out "$(GRADES)" $(GRADE_FLAGS)
 
 # 维护者用：用学生自己运行时的默认数值设置（和 make run 相同：PyTorch 默认线程数、最快的内核）让 nbval 从头运行并比对每章，
 # 把每章的秒数记进 _build/nbval_seconds.json（约 11 分钟）；make test 的配置（3 个线程挤 2 个核、AVX2 内核）更慢，

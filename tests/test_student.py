@@ -7,6 +7,7 @@
 
 import ast
 import contextlib
+import re
 import io
 import sys
 import time
@@ -30,7 +31,12 @@ def role(cell):
 def checks_of(cell) -> str:
     """自检单元里传给 self_check 的检查代码。"""
     call = ast.parse(cell.source).body[-1].value
-    return ast.literal_eval(call.args[1])
+    return student.unpack(ast.literal_eval(call.args[1]))
+
+
+def points_of(cell) -> float:
+    call = ast.parse(cell.source).body[-1].value
+    return next(ast.literal_eval(k.value) for k in call.keywords if k.arg == "points")
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +75,15 @@ def test_student_copy_shape(copies, name):
     assert not [c for c in after if "remove-cell" in student.tags(c)]
     # 每个练习（的每一段）：一个空答案单元，紧跟一个自检单元，检查与原来的隐藏检查相同
     roles = [role(c).get("role") for c in copy.cells]
-    assert roles.count("helper") == 1 and roles.count("guide") == 1
-    assert roles.index("helper") < roles.index("answer")
+    assert roles.count("helper") == 1 and roles.count("guide") == 1 and roles.count("student-id") == 1
+    assert roles.index("helper") < roles.index("answer") and roles.index("student-id") < roles.index("answer")
+    meta = copy.metadata["ptnotes_student"]
+    assert meta["chapter"] == name and meta["exercises"] == found.numbers and meta["points"] == len(found.numbers)
+    # 问「为什么」的练习：自检后面有一个写文字回答的 markdown 单元；教师版在参考答案后面有讲解
+    assert roles.count("written") == len(meta["written"])
+    for n in meta["written"]:
+        at = next(i for i, c in enumerate(copy.cells) if role(c) == {"role": "written", "exercise": n})
+        assert copy.cells[at].cell_type == "markdown" and role(copy.cells[at - 1])["role"] == "check"
     for step in found.steps:
         at = next(i for i, c in enumerate(copy.cells)
                   if role(c) == {"role": "answer", "exercise": step.exercise, "part": step.part})
@@ -81,7 +94,21 @@ def test_student_copy_shape(copies, name):
         assert code in ([], [code[0] if code else ""]) and all(l.startswith("for _name in [") for l in code), \
             "答案单元里只有提示（和清掉正文里同名变量的一行）"
         assert checks_of(check).strip() == student.joined(nb, step.checks).strip()
-        assert len(check.source.splitlines()) <= len(checks_of(check).splitlines()) + 3, "自检单元要短"
+        assert student.joined(nb, step.checks).strip() not in check.source, "学生版里的检查代码压缩过，不直接显示"
+        parts = sum(1 for s in found.steps if s.exercise == step.exercise)
+        assert abs(points_of(check) * parts - student.POINTS) < 0.02
+        assert max(len(line) for line in check.source.splitlines()) <= 80, "自检单元的行要短（手机上不用左右滚动）"
+        assert len(check.source.splitlines()) <= 4 + len(student.pack(checks_of(check))) // student.PACKED_WIDTH
+
+
+@pytest.mark.parametrize("name", [p.stem for p in CHAPTERS])
+def test_exercise_text_names_what_the_check_reads(copies, name):
+    """练习的契约：自检从答案里读的每个名字，题目里都用代码格式写出来了；问「为什么」的练习，教师版有参考讲解。"""
+    nb, _ = copies[name]
+    gaps = student.contract_gaps(nb, name)
+    assert not gaps, f"{name}: 题目里没写出自检要读的名字（写成 `name`，并说明类型、单位、从 0 还是 1 数起）：{gaps}"
+    missing = student.discussion_gaps(nb, name)
+    assert not missing, f"{name}: 练习 {missing} 要学生用文字回答，参考答案之后要有一个讲解的 markdown 单元"
 
 
 def run_helper(checks, **names):
@@ -94,15 +121,18 @@ def run_helper(checks, **names):
 
 
 def test_self_check_messages():
-    assert run_helper("assert answer == 42\nassert isinstance(answer, int)", answer=42) == "✔ 练习 3 通过\n"
+    assert run_helper("assert answer == 42\nassert isinstance(answer, int)", answer=42) == "✔ 练习 3 通过（1 分）\n"
     assert run_helper("assert answer == 42") == (
         "✘ 练习 3 还没通过：还没有定义 answer。先在上面的答案单元里写好并运行它，再运行本单元。\n")
     text = run_helper("assert answer > 0\nfor v in values:\n    assert v < 3, f'{v} 太大'", answer=1, values=[1, 5])
-    assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert v < 3, f'{v} 太大'\n  说明：5 太大\n"
+    assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert v < …\n  说明：5 太大\n"
     text = run_helper("assert len(answer) == 2", answer=7)
-    assert text == ("✘ 练习 3 还没通过：运行这条检查时出错——\n    assert len(answer) == 2\n"
+    assert text == ("✘ 练习 3 还没通过：运行这条检查时出错——\n    assert len(answer) == …\n"
                     "  TypeError: object of type 'int' has no len()\n")
     assert "Traceback" not in text
+    # 期望值不显示：检查里的数值和字符串都变成 …（压缩的检查也能运行）
+    text = run_helper(student.pack('assert names == ["imageNotFound.gif"]'), names=[])
+    assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert names == […]\n" and "gif" not in text
 
 
 def pasted_run(copy, answers):
@@ -181,7 +211,7 @@ def self_checks(copies, name):
         other = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stdout")]
         if other:
             problems.append(f"练习 {label(r)}: 自检单元输出了 stdout 以外的东西：{other[:1]}")
-        if want == "pass" and text != f"✔ 练习 {label(r)} 通过\n":
+        if want == "pass" and not re.fullmatch(rf"✔ 练习 {re.escape(label(r))} 通过（[\d.]+ 分）\n", text):
             problems.append(f"练习 {label(r)}: 贴上参考答案后自检没有通过：{text!r}")
         if want == "fail":
             if not text.startswith(f"✘ 练习 {label(r)} 还没通过："):

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import copy
 import re
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,20 +46,49 @@ EXERCISES_HEADING = re.compile(r"^## 练习\s*$", re.MULTILINE)
 SECTION = re.compile(r"\A\s*## ")        # 练习之后的新一节（如 `## 探索` 的开放问题）：保留，练习到此为止
 
 GUIDE = """\
-**怎样做练习（学生版）**：先从头运行全章（Run All），再逐个练习：在「答案」单元里写代码并运行，
-然后运行它下面的「自检」单元。看到 ✔ 就对了；看到 ✘ 时，它会告诉你哪条检查没有成立，或者哪个名字还没有定义。
-自检只检查练习要求的结论；同一个练习可以有不同的写法。"""
+**怎样做练习（学生版）**：先在下面的「学号」单元里填上你的学号，再从头运行全章（Run All），然后逐个练习：
+在「答案」单元里写代码并运行，再运行它下面的「自检」单元。看到 ✔ 就对了；看到 ✘ 时，它会告诉你哪条检查没有成立，
+或者哪个名字还没有定义（为了不泄露答案，检查里的具体数值显示成 …）。题目里用代码格式写出的名字，就是自检要读的名字。
+自检只检查练习要求的结论；同一个练习可以有不同的写法。每个练习 {points} 分，本页共 {total} 分。
+问「为什么」的练习，自检后面还有一个写文字回答的单元，老师会读。
+交作业时交这个笔记本本身（不要改文件名）。老师评分时（make grade）只用你的答案单元（和你紧接着加在它下面的单元）：
+正文从原章重新运行，检查用原来的，所以改动正文或自检单元不会改变分数。"""
+
+STUDENT_ID = """\
+# 学号：在引号里填上你的学号，运行本单元
+STUDENT_ID = ""
+"""
+
+WRITTEN_CELL = "**练习 {n} 的文字回答**（双击这里，把这一行换成你的回答）："
+
+# 每个练习的分数：几段的练习，各段平分
+POINTS = 1
+
+# 学生版的自检单元里，检查代码压缩后用 base64 写出：学生看不到检查里的期望值（仍可解开，只是不会顺眼看到）
+PACKED = "ptn:"
+PACKED_WIDTH = 64   # 压缩后的字符串分成几行写，每行这么宽：手机上的代码框不用左右滚动
 
 # 学生版里唯一的公共代码：放在笔记本里，复制出去的单个笔记本也能用。
 HELPER = '''\
 #@title 自检工具：先运行本单元（不用读懂它）
-def self_check(exercise, checks):
-    """逐条运行练习的检查：全部成立时打印 ✔，否则用一句话说明哪里不对（不打印 traceback）。"""
+def self_check(exercise, checks, points=1):
+    """逐条运行练习的检查：全部成立时打印 ✔ 和分数，否则用一句话说明哪里不对（不打印 traceback，不显示期望值）。"""
     import ast
+    import base64
     import traceback
+    import zlib
 
+    if checks.startswith("ptn:"):
+        checks = zlib.decompress(base64.b64decode(checks[4:])).decode("utf-8")
     filename = f"<练习 {exercise} 的检查>"
     tree = ast.parse(checks, filename)
+
+    class Hide(ast.NodeTransformer):
+        def visit_Constant(self, node):   # 期望的数值和字符串显示成 …
+            if isinstance(node.value, (bool, type(None))):
+                return node
+            return ast.copy_location(ast.Name("…", ast.Load()), node)
+
     for statement in tree.body:
         try:
             exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), globals())
@@ -65,7 +96,10 @@ def self_check(exercise, checks):
             lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
             line = lines[-1] if lines else statement.lineno
             failed = [s for s in ast.walk(statement) if isinstance(s, ast.stmt) and s.lineno <= line <= s.end_lineno]
-            where = ast.get_source_segment(checks, failed[-1] if failed else statement)
+            node = failed[-1] if failed else statement
+            if isinstance(node, ast.Assert):
+                node = ast.Assert(node.test, None)   # 说明另外显示
+            where = ast.unparse(Hide().visit(ast.parse(ast.unparse(node))))
             where = "\\n".join("    " + l for l in where.splitlines()[:6])
             message = (str(error).strip().splitlines() or [""])[0]
             if isinstance(error, NameError):
@@ -78,9 +112,8 @@ def self_check(exercise, checks):
             else:
                 print(f"✘ 练习 {exercise} 还没通过：运行这条检查时出错——\\n{where}\\n  {type(error).__name__}: {message}")
             return
-    print(f"✔ 练习 {exercise} 通过")
+    print(f"✔ 练习 {exercise} 通过（{points:g} 分）")
 '''
-
 
 class StructureError(ValueError):
     """一章的 `## 练习` 部分不符合约定（信息里写明是哪一章、哪个单元）。"""
@@ -171,6 +204,62 @@ def find_exercises(nb, name: str = "notebook") -> Exercises:
     if not steps:
         raise StructureError(f"{name}: `## 练习` 后面没有以 `# 参考答案 N` 开头的 hide-cell 单元")
     return Exercises(heading, steps, discussions)
+
+
+STATEMENT_ITEM = re.compile(r"(?m)^(?:\*\*)?(?:练习\s*)?(\d+)[.．、]")
+# 题目要学生用文字回答（为什么、说说……）：学生版在自检后面给一个写回答的 markdown 单元
+WRITTEN = re.compile(r"为什么|说说|解释|原因|谈谈")
+
+
+def statements(nb, found: Exercises) -> dict[int, str]:
+    """{练习编号: 题目文字}：`## 练习` 标题之后的编号列表（`1. ……`），或单独的「**练习 N.**」单元。"""
+    texts = [nb.cells[found.heading].source.split("## 练习", 1)[1]]
+    texts += [c.source for c in nb.cells[found.heading + 1:]
+              if c.cell_type == "markdown" and STATEMENT.match(c.source)]
+    out: dict[int, str] = {}
+    for text in texts:
+        parts = STATEMENT_ITEM.split(text)
+        for k in range(1, len(parts), 2):
+            out.setdefault(int(parts[k]), parts[k + 1])
+    return out
+
+
+def checked_names(nb, step: Step) -> list[str]:
+    """自检从答案里读的名字：检查读到、答案绑定的名字（学生版答案单元里列出的就是它们）。"""
+    answer = set(bound_names(python_source(joined(nb, step.answers))))
+    return [n for n in loaded_names(joined(nb, step.checks)) if n in answer]
+
+
+def discussion_gaps(nb, name: str = "notebook") -> list[int]:
+    """要文字回答的练习里，教师版（参考答案之后）没有讲解单元的练习编号。"""
+    found = find_exercises(nb, name)
+    missing = []
+    for n, text in statements(nb, found).items():
+        if not WRITTEN.search(text):
+            continue
+        first = min(s.answers[0] for s in found.steps if s.exercise == n)
+        following = [s.answers[0] for s in found.steps if s.exercise > n]
+        end = min(following) if following else len(nb.cells)
+        if not [i for i in found.discussions if first < i < end]:
+            missing.append(n)
+    return missing
+
+
+def contract_gaps(nb, name: str = "notebook") -> list[str]:
+    """练习的「契约」：自检读的每个名字都要在题目里用代码格式写出（`name`），学生才知道答案要叫什么。
+    返回没写出的，如 ["练习 2: rm"]。"""
+    found = find_exercises(nb, name)
+    texts = statements(nb, found)
+    gaps = []
+    for step in found.steps:
+        text = texts.get(step.exercise)
+        if text is None:
+            gaps.append(f"练习 {step.exercise}: 找不到题目")
+            continue
+        for n in checked_names(nb, step):
+            if not re.search(rf"`[^`\n]*(?<![\w.]){re.escape(n)}\b[^`\n]*`", text):
+                gaps.append(f"练习 {step.label}: {n}")
+    return gaps
 
 
 def bound_names(source) -> list[str]:
@@ -279,9 +368,27 @@ def answer_cell(step: Step, answer_source: str, check_source: str, earlier: set[
     return cell
 
 
-def check_cell(step: Step, check_source: str):
+def pack(check_source: str) -> str:
+    """检查代码 → 学生版自检单元里的字符串（zlib + base64，前缀 PACKED）。"""
+    return PACKED + base64.b64encode(zlib.compress(check_source.encode("utf-8"), 9)).decode("ascii")
+
+
+def unpack(text: str) -> str:
+    return zlib.decompress(base64.b64decode(text.removeprefix(PACKED))).decode("utf-8") if text.startswith(PACKED) else text
+
+
+def step_points(found: Exercises, step: Step) -> float:
+    """一段的分数：练习 POINTS 分，几段平分（保留两位小数）。"""
+    parts = sum(1 for s in found.steps if s.exercise == step.exercise)
+    return round(POINTS / parts, 2)
+
+
+def check_cell(step: Step, check_source: str, points: float = POINTS):
     label = step.exercise if step.part == 1 else repr(step.label)
-    source = f"# 自检：运行本单元，检查练习 {step.label}\nself_check({label}, {string_literal(check_source)})"
+    packed = pack(check_source)
+    pieces = "\n".join(f'    "{packed[i:i + PACKED_WIDTH]}"' for i in range(0, len(packed), PACKED_WIDTH))
+    source = (f"# 自检：运行本单元，检查练习 {step.label}（检查的代码压缩过，不显示期望值）\n"
+              f"self_check({label}, (\n{pieces}\n), points={points:g})")
     compile(source, f"<self-check {step.label}>", "exec")
     cell = nbformat.v4.new_code_cell(source, id=f"student-check-{step.exercise}-{step.part}")
     cell.metadata["ptnotes_student"] = {"role": "check", "exercise": step.exercise, "part": step.part}
@@ -299,8 +406,14 @@ def student_notebook(nb, name: str = "notebook"):
     out = copy.deepcopy(nb)
     first_of = {s.answers[0]: s for s in found.steps}
     dropped = {i for s in found.steps for i in s.answers + s.checks} | set(found.discussions)
-    guide = nbformat.v4.new_markdown_cell(GUIDE, id="student-guide")
+    texts = statements(nb, found)
+    written = {n for n, text in texts.items() if WRITTEN.search(text)}
+    last_part = {s.exercise: s.part for s in found.steps}
+    total = POINTS * len(found.numbers)
+    guide = nbformat.v4.new_markdown_cell(GUIDE.format(points=POINTS, total=f"{total:g}"), id="student-guide")
     guide.metadata["ptnotes_student"] = {"role": "guide"}
+    student_id = nbformat.v4.new_code_cell(STUDENT_ID, id="student-id")
+    student_id.metadata["ptnotes_student"] = {"role": "student-id"}
     helper = nbformat.v4.new_code_cell(HELPER, id="student-helper")
     helper.metadata.update({"ptnotes_student": {"role": "helper"}, "cellView": "form",
                             "jupyter": {"source_hidden": True}})
@@ -310,14 +423,21 @@ def student_notebook(nb, name: str = "notebook"):
         if i in first_of:
             step = first_of[i]
             answer_source, check_source = joined(nb, step.answers), joined(nb, step.checks)
-            cells += [answer_cell(step, answer_source, check_source, earlier), check_cell(step, check_source)]
+            cells += [answer_cell(step, answer_source, check_source, earlier),
+                      check_cell(step, check_source, step_points(found, step))]
+            if step.exercise in written and step.part == last_part[step.exercise]:
+                text = nbformat.v4.new_markdown_cell(WRITTEN_CELL.format(n=step.exercise), id=f"student-written-{step.exercise}")
+                text.metadata["ptnotes_student"] = {"role": "written", "exercise": step.exercise}
+                cells.append(text)
         elif i not in dropped:
             cells.append(copy.deepcopy(cell))
         if cell.cell_type == "code":
             earlier.update(bound_names(python_source(cell.source)))
         if i == found.heading:
-            cells += [guide, helper]
+            cells += [guide, student_id, helper]
     out.cells = cells
+    out.metadata["ptnotes_student"] = {"chapter": name.removesuffix(".ipynb"), "points": total,
+                                       "exercises": found.numbers, "written": sorted(written)}
     nbformat.validate(out)
     return out
 
