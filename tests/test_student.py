@@ -133,6 +133,8 @@ def test_self_check_messages():
     # 期望值不显示：检查里的数值和字符串都变成 …（压缩的检查也能运行）
     text = run_helper(student.pack('assert names == ["imageNotFound.gif"]'), names=[])
     assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert names == […]\n" and "gif" not in text
+    text = run_helper('for v in values:\n    assert f"{v}!" == "3!", f"{v} 不对"', values=[1])
+    assert text == "✘ 练习 3 还没通过：这条检查不成立——\n    assert … == …\n  说明：1 不对\n"
 
 
 def pasted_run(copy, answers):

@@ -199,13 +199,13 @@ def grading_notebook(chapter: str, submission, nonce: str):
             if not marks and not any(role(c).get("role") == "answer" for c in cells):
                 cells.append(nbformat.v4.new_code_cell(SNAPSHOT.format(snap=snap)))
             answer_at.append((len(cells), *key))
-            cells.append(nbformat.v4.new_code_cell(answers.get(key, "")))
+            cells.append(nbformat.v4.new_code_cell(answers.get(key, ""), metadata={"grade": "answer"}))
         elif r.get("role") == "check":
             key = (r["exercise"], r["part"])
             source = (f"# 评分：练习 {key[0]}（第 {key[1]} 部分）\n{RESTORE.format(snap=snap)}\n"
                       f"{checks[key]}\nprint({nonce!r}, {key[0]}, {key[1]})\n")
             marks.append((len(cells), *key))
-            cells.append(nbformat.v4.new_code_cell(source))
+            cells.append(nbformat.v4.new_code_cell(source, metadata={"grade": "check"}))
         elif r.get("role") in ("helper", "guide", "student-id", "written"):
             continue
         else:
@@ -330,7 +330,9 @@ def run_one(path: Path, cell_timeout: int, memory_gb: float) -> Result:
         env_closed = "http://127.0.0.1:9"
         os.environ.update({"PTNOTES_DATA_URL": env_closed + "/data", "PTNOTES_PY_URL": env_closed + "/ptnotes.py",
                            "http_proxy": env_closed, "https_proxy": env_closed, "MPLBACKEND": "agg"})
-        client = NotebookClient(nb, kernel_name="python3", timeout=cell_timeout, allow_errors=True,
+        # 学生写的单元（答案、它后面的检查）最多 cell_timeout 秒；正文是仓库里的，和 nbval 一样最多 900 秒
+        client = NotebookClient(nb, kernel_name="python3", allow_errors=True,
+                                timeout_func=lambda cell: cell_timeout if cell.metadata.get("grade") else max(cell_timeout, 900),
                                 interrupt_on_timeout=True, record_timing=False,
                                 resources={"metadata": {"path": str(work / "chapters")}})
         try:

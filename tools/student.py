@@ -89,6 +89,9 @@ def self_check(exercise, checks, points=1):
                 return node
             return ast.copy_location(ast.Name("…", ast.Load()), node)
 
+        def visit_JoinedStr(self, node):  # f"…{x}…" 整个显示成 …
+            return ast.copy_location(ast.Name("…", ast.Load()), node)
+
     for statement in tree.body:
         try:
             exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), globals())
@@ -99,7 +102,10 @@ def self_check(exercise, checks, points=1):
             node = failed[-1] if failed else statement
             if isinstance(node, ast.Assert):
                 node = ast.Assert(node.test, None)   # 说明另外显示
-            where = ast.unparse(Hide().visit(ast.parse(ast.unparse(node))))
+            try:
+                where = ast.unparse(Hide().visit(ast.parse(ast.unparse(node))))
+            except Exception:
+                where = "（第 %d 行的检查）" % line
             where = "\\n".join("    " + l for l in where.splitlines()[:6])
             message = (str(error).strip().splitlines() or [""])[0]
             if isinstance(error, NameError):
