@@ -29,7 +29,7 @@ TEST_ENV := PTNOTES_NUM_THREADS=$(TEST_THREADS) ATEN_CPU_CAPABILITY=$(ATEN_CPU_C
 RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS \
             -u MKL_ENABLE_INSTRUCTIONS -u ONEDNN_MAX_CPU_ISA PYTHONWARNINGS=default PTNOTES_COURSE_RUN=1
 
-.PHONY: venv book test test-notebooks test-unit serve lab clean lock run claims help times gpu gpu-dry
+.PHONY: venv book test test-notebooks test-unit unit-tests serve lab clean lock run claims help times gpu gpu-dry
 
 # make help：列出常用目标（作者改一章时用不着跑完整的 make test）
 help:
@@ -68,7 +68,11 @@ book: $(STAMP)
 # 全部测试：每章单独复制到空目录里、用 nbval 严格比对输出（test-alone：这就是对每个笔记本的 nbval 比对，
 # 和 test-notebooks 相同的配置和清洗规则，只是像在 Colab 里一样从“课程仓库”下载 ptnotes.py 和数据），
 # 然后严格构建网站和 PDF，最后是 tests/ 里的其余测试（网站、浏览器、学生版自检、教师页等）
-test: test-alone test-unit
+# 网站和 PDF 的构建各只用一个核：make test 让它们和 test-alone 同时进行（另一个核不闲着，全新克隆上约省两分钟），
+# 再运行 test-unit 的测试（unit-tests：不重新构建）
+test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 test-alone pdf
+	$(MAKE) --no-print-directory unit-tests
 
 # 可以只测一章：make test-notebooks NB=chapters/07b_parameters.ipynb
 test-notebooks: $(STAMP)
@@ -84,14 +88,18 @@ XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
 SHARED = $(if $(XDIST),OMP_WAIT_POLICY=PASSIVE PTNOTES_SHARED_CPU=1)
 
 test-unit: $(STAMP) book pdf
+	$(MAKE) --no-print-directory unit-tests
+
+.PHONY: unit-tests
+unit-tests: $(STAMP)
 	cd chapters && ../$(BIN)/python -c "import ptnotes; ptnotes.hymenoptera(); ptnotes.cifar10_tensors(True); ptnotes.cifar10_tensors(False)"
-	$(SHARED) $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadscope) tests -m "not alone"
+	$(SHARED) $(BIN)/python -m pytest $(XDIST) $(if $(XDIST),--dist loadscope) --durations=12 tests -m "not alone"
 
 # 每一章单独复制到空目录里运行（像在 Colab 里），下载由 127.0.0.1 上的服务器代替课程仓库，nbval 严格比对输出；
 # 再解开离线包运行一章（约 10 分钟，见 tests/test_alone.py 与 tests/test_bundle.py）
 .PHONY: test-alone
 test-alone: $(STAMP)
-	$(SHARED) $(BIN)/python -m pytest $(XDIST) tests -m alone
+	$(SHARED) $(BIN)/python -m pytest $(XDIST) --durations=12 tests -m alone
 
 # 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import subprocess
 import sys
 import zipfile
@@ -61,7 +62,7 @@ README = """\
    pip install -r requirements.txt -c constraints.txt
    ```
 
-   已经装有 PyTorch 2.6 或更新版本的话，也可以直接用现有的环境（打印格式可能略有不同）。
+   已经装有 PyTorch {min_torch} 或更新版本的话，也可以直接用现有的环境（打印格式可能略有不同）。
 2. 运行 `jupyter lab`，在本目录里打开各章，从上到下运行。
 
 ## 数据在哪里
@@ -171,7 +172,9 @@ def archives() -> list[tuple[str, str]]:
 
 def readme(template: str, count: int, **extra: str) -> str:
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    return template.format(repo=config["repository"]["url"], commit=commit(), count=count, **extra)
+    ptnotes = (ROOT / "chapters" / "ptnotes.py").read_text(encoding="utf-8")
+    min_torch = re.search(r'^MIN_TORCH = "([^"]+)"', ptnotes, re.MULTILINE).group(1)   # 不导入 ptnotes（不必装 torch）
+    return template.format(repo=config["repository"]["url"], commit=commit(), count=count, min_torch=min_torch, **extra)
 
 
 def common_files() -> list[tuple[str, bytes]]:

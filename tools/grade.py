@@ -33,7 +33,6 @@ import csv
 import json
 import os
 import re
-import resource
 import secrets
 import shutil
 import subprocess
@@ -325,8 +324,12 @@ def run_one(path: Path, cell_timeout: int, memory_gb: float) -> Result:
         (work / "chapters").mkdir()
         shutil.copy2(ROOT / "chapters" / "ptnotes.py", work / "chapters" / "ptnotes.py")
         copy_tree(ROOT / "data", work / "data")     # ptnotes 在 chapters/ 的上一级找 data/
-        limit = int(memory_gb * 2**30)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        try:
+            import resource     # 只有 Linux 和 macOS 有；别处不限内存
+            limit = int(memory_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        except (ImportError, ValueError, OSError):
+            result.review.append("这台机器上没能限制内存")
         env_closed = "http://127.0.0.1:9"
         os.environ.update({"PTNOTES_DATA_URL": env_closed + "/data", "PTNOTES_PY_URL": env_closed + "/ptnotes.py",
                            "http_proxy": env_closed, "https_proxy": env_closed, "MPLBACKEND": "agg"})
