@@ -21,16 +21,20 @@ TOP = "pytorch-shizhan-biji-offline"
 CHAPTER = "05f_v2_datasets.ipynb"  # 两份数据都用到（5.6 节）
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    """用 make bundle 生成离线包（输出到临时目录，不碰 _build/）。"""
-    output = tmp_path_factory.mktemp("bundle") / "offline.zip"
+def make_zip(target: str, variable: str, output):
+    """make target variable=output（不带外层 make 的并行设置），返回 output。"""
     env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
-    result = subprocess.run(["make", "--no-print-directory", "bundle", f"BUNDLE={output}"], cwd=ROOT, env=env,
+    result = subprocess.run(["make", "--no-print-directory", target, f"{variable}={output}"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     print(result.stdout.strip())
     return output
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """用 make bundle 生成离线包（输出到临时目录，不碰 _build/）。"""
+    return make_zip("bundle", "BUNDLE", tmp_path_factory.mktemp("bundle") / "offline.zip")
 
 
 def test_bundle_holds_every_chapter_ptnotes_data_requirements_and_a_readme(bundle):
@@ -83,12 +87,7 @@ AUTHORING = ("jupyter-book", "sphinx", "myst", "nbval", "pytest", "playwright", 
 
 
 def make_student_bundle(output):
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
-    result = subprocess.run(["make", "--no-print-directory", "student-bundle", f"STUDENT_BUNDLE={output}"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    print(result.stdout.strip())
-    return output
+    return make_zip("student-bundle", "STUDENT_BUNDLE", output)
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,8 @@ import student  # noqa: E402
 
 CHAPTER = "12c_batchnorm"
 
-RIGHT_1 = student.reference_answers(nbformat.read(ROOT / "chapters" / f"{CHAPTER}.ipynb", as_version=4))[(1, 1)]
-RIGHT_1 = "\n\n".join(RIGHT_1)
-RIGHT_2 = student.reference_answers(nbformat.read(ROOT / "chapters" / f"{CHAPTER}.ipynb", as_version=4))[(2, 1)]
-RIGHT_2 = "\n\n".join(RIGHT_2)
+REFERENCE = student.reference_answers(nbformat.read(ROOT / "chapters" / f"{CHAPTER}.ipynb", as_version=4))
+RIGHT_1, RIGHT_2 = ("\n\n".join(REFERENCE[(n, 1)]) for n in (1, 2))
 
 # 同样正确，换了名字和写法
 OTHER_1 = '''

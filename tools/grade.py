@@ -87,6 +87,11 @@ def role(cell) -> dict:
     return cell.get("metadata", {}).get("ptnotes_student", {})
 
 
+def safe_id(text: str) -> str:
+    """学号或文件夹名 → 能做文件名的一段（反馈文件 学号_章.md）。"""
+    return re.sub(r"[^\w.-]", "_", text)[:64]
+
+
 def chapter_of(nb, path: Path) -> str:
     meta = nb.metadata.get("ptnotes_student", {})
     name = meta.get("chapter") if isinstance(meta, dict) else None
@@ -107,11 +112,11 @@ def student_id_of(nb, path: Path) -> tuple[str, bool]:
                                                             for t in node.targets):
                         value = ast.literal_eval(node.value)
                         if str(value).strip():
-                            return re.sub(r"[^\w.-]", "_", str(value).strip())[:64], True
+                            return safe_id(str(value).strip()), True
             except (SyntaxError, ValueError):
                 pass
     fallback = path.parent.name if path.parent.name not in ("", ".") else path.stem
-    return re.sub(r"[^\w.-]", "_", fallback)[:64], False
+    return safe_id(fallback), False
 
 
 def answers_of(nb) -> dict[tuple[int, int], str]:
@@ -181,21 +186,18 @@ for (_name, _cls), _saved in {snap}.items():
             pass"""
 
 
-def grading_notebook(chapter: str, submission, nonce: str):
-    """原章的学生版，答案单元换成作业里的答案，检查单元换成原来的检查代码 + 标记。
+def grading_notebook(original, found, chapter: str, answers: dict[tuple[int, int], str], nonce: str):
+    """原章（original，练习 found）的学生版，答案单元换成作业里的答案，检查单元换成原来的检查代码 + 标记。
     返回 (笔记本, 检查单元的 [(下标, 练习, 部分)], 答案单元的 [(下标, 练习, 部分)])。"""
-    original = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
     fresh = student.student_notebook(original, f"{chapter}.ipynb")
-    found = student.find_exercises(original, chapter)
     checks = {(s.exercise, s.part): student.joined(original, s.checks) for s in found.steps}
-    answers = answers_of(submission)
     snap = f"_snapshot_{nonce.replace('-', '_')}"
     cells, marks, answer_at = [], [], []
     for cell in fresh.cells:
         r = role(cell)
         if r.get("role") == "answer":
             key = (r["exercise"], r["part"])
-            if not marks and not any(role(c).get("role") == "answer" for c in cells):
+            if not answer_at:   # 第一个答案之前
                 cells.append(nbformat.v4.new_code_cell(SNAPSHOT.format(snap=snap)))
             answer_at.append((len(cells), *key))
             cells.append(nbformat.v4.new_code_cell(answers.get(key, ""), metadata={"grade": "answer"}))
@@ -274,16 +276,21 @@ def grade_one(path: Path, args) -> Result:
     return Result(**data)
 
 
+def last_error(outputs) -> tuple[str, str] | None:
+    """单元输出里最后一个错误的 (类型, 信息的第一行)；没有错误时 None。"""
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    if not errors:
+        return None
+    return errors[-1].get("ename", ""), (str(errors[-1].get("evalue", "")).strip().splitlines() or [""])[0]
+
+
 def explain(outputs, nonce: str) -> tuple[bool, str]:
     """一个检查单元的输出 → (通过?, 没通过时的一句中文)。"""
-    errors = [o for o in outputs if o.get("output_type") == "error"]
+    error = last_error(outputs)
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    if not errors and nonce in text:
-        return True, ""
-    if not errors:
-        return False, "检查没有运行完"
-    e = errors[-1]
-    name, value = e.get("ename", ""), (str(e.get("evalue", "")).strip().splitlines() or [""])[0]
+    if error is None:
+        return (True, "") if nonce in text else (False, "检查没有运行完")
+    name, value = error
     if name == "NameError":
         missing = re.search(r"name '([^']+)'", value)
         return False, f"还没有定义 {missing.group(1) if missing else value}"
@@ -304,18 +311,18 @@ def run_one(path: Path, cell_timeout: int, memory_gb: float) -> Result:
         result.chapter = chapter_of(submission, path)
     except Exception as error:    # 坏文件、认不出的章
         result.error = f"读不了这份作业：{str(error).splitlines()[0][:160]}"
-        result.student_id = re.sub(r"[^\w.-]", "_", path.parent.name or path.stem)[:64]
+        result.student_id = safe_id(path.parent.name or path.stem)
         return result
     result.student_id, filled = student_id_of(submission, path)
     if not filled:
         result.review.append("没有填学号，用了文件夹名或文件名")
-    nonce = "GRADE-" + secrets.token_hex(12)
-    nb, marks, answer_at = grading_notebook(result.chapter, submission, nonce)
-    answers = answers_of(submission)
-    result.review += review_notes("\n".join(answers.values()))
-    result.written = written_of(submission)
     original = nbformat.read(ROOT / "chapters" / f"{result.chapter}.ipynb", as_version=4)
     found = student.find_exercises(original, result.chapter)
+    answers = answers_of(submission)
+    nonce = "GRADE-" + secrets.token_hex(12)
+    nb, marks, answer_at = grading_notebook(original, found, result.chapter, answers, nonce)
+    result.review += review_notes("\n".join(answers.values()))
+    result.written = written_of(submission)
     result.max_points = student.POINTS * len(found.numbers)
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -347,12 +354,11 @@ def run_one(path: Path, cell_timeout: int, memory_gb: float) -> Result:
 
     crashed = {}
     for index, exercise, part in answer_at:
-        errors = [o for o in nb.cells[index].get("outputs", []) if o.get("output_type") == "error"]
-        if errors:
-            name = errors[-1].get("ename", "")
-            value = (str(errors[-1].get("evalue", "")).strip().splitlines() or [""])[0][:120]
+        error = last_error(nb.cells[index].get("outputs", []))
+        if error is not None:
+            name, value = error
             crashed[(exercise, part)] = (f"超过 {cell_timeout} 秒，被打断" if name == "KeyboardInterrupt"
-                                         else f"{name}: {value}")
+                                         else f"{name}: {value[:120]}")
     parts = {}
     for index, exercise, part in marks:
         ok, why = explain(nb.cells[index].get("outputs", []), nonce)

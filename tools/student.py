@@ -121,6 +121,7 @@ def self_check(exercise, checks, points=1):
     print(f"✔ 练习 {exercise} 通过（{points:g} 分）")
 '''
 
+
 class StructureError(ValueError):
     """一章的 `## 练习` 部分不符合约定（信息里写明是哪一章、哪个单元）。"""
 
@@ -231,9 +232,14 @@ def statements(nb, found: Exercises) -> dict[int, str]:
 
 
 def checked_names(nb, step: Step) -> list[str]:
-    """自检从答案里读的名字：检查读到、答案绑定的名字（学生版答案单元里列出的就是它们）。"""
-    answer = set(bound_names(python_source(joined(nb, step.answers))))
-    return [n for n in loaded_names(joined(nb, step.checks)) if n in answer]
+    """自检从答案里读的名字（学生版答案单元里列出的就是它们）。"""
+    return names_read(joined(nb, step.answers), joined(nb, step.checks))
+
+
+def names_read(answer_source: str, check_source: str) -> list[str]:
+    """检查读到、答案绑定的名字，按在检查里出现的顺序。"""
+    answer = set(bound_names(python_source(answer_source)))
+    return [n for n in loaded_names(check_source) if n in answer]
 
 
 def discussion_gaps(nb, name: str = "notebook") -> list[int]:
@@ -359,8 +365,7 @@ def answer_cell(step: Step, answer_source: str, check_source: str, earlier: set[
     答案要重新创建、正文里却已经有的名字（例如正文和答案都有 `used`），在答案单元里先清掉：
     否则没做练习时，自检会拿正文里的同名变量来检查，可能误报通过。
     """
-    answer_names = set(bound_names(python_source(answer_source)))
-    expected = [n for n in loaded_names(check_source) if n in answer_names]
+    expected = names_read(answer_source, check_source)
     created = created_names(python_source(answer_source))
     shadowed = [n for n in expected if n in earlier and n in created]
     lines = [f"# 练习 {step.label}：在这里写你的答案，运行本单元，再运行下面的自检单元。"]
