@@ -46,6 +46,7 @@ help:
 	@echo "  make times                                          默认设置下 nbval 逐章计时（教师页的运行时间，约 11 分钟）"
 	@echo "  make errata / make teacher                          重新生成勘误总表 / 教师页的表格（teacher 在 times 之后）"
 	@echo "  make student / make bundle / make pdf               学生版笔记本 / 离线包（带答案）/ 全书 PDF"
+	@echo "  make slides                                         每章一套课件（幻灯片），写到 _build/slides/（make book 也写进网站）"
 	@echo "  make student-bundle                                 发给学生的学生包：学生版、数据、运行所需的依赖，不含答案"
 	@echo "  make grade SUBMISSIONS=文件夹                       给交上来的学生版作业评分：成绩表和每人一份反馈（_build/grades/）"
 	@echo "  make serve / make lab / make clean                  本机浏览网站 / JupyterLab / 清理生成的文件"
@@ -101,12 +102,12 @@ unit-tests: $(STAMP)
 test-alone: $(STAMP)
 	$(SHARED) $(BIN)/python -m pytest $(XDIST) --durations=12 tests -m alone
 
-# 只跑浏览器测试（test-unit 里也有）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
+# 只跑浏览器测试（test-unit 里也有；tests/test_quiz_browser.py 在各章测验页上点选项、看反馈和得分）：Debian 的 Chromium（/usr/bin/chromium）+ Playwright，每页在 1280 px 和
 # 390 px 宽时检查控制台、请求、≡、答案按钮、图和横向滚动，再查一张搜索表；整页截图写到 _build/screenshots/
 # （只有这里拍截图：make test 里不拍，省时间）
 .PHONY: test-browser
 test-browser: $(STAMP) book pdf
-	PTNOTES_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py
+	PTNOTES_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py tests/test_quiz_browser.py
 
 # 离线包：全部章节（带参考答案，给老师和自学的人）、ptnotes.py、数据压缩包、锁定的依赖和一份中文说明，打成一个 zip（tools/bundle.py）
 BUNDLE ?= _build/pytorch-shizhan-biji-offline.zip
@@ -126,6 +127,12 @@ student-bundle: $(STAMP)
 .PHONY: pdf
 pdf: $(STAMP) book
 	$(BIN)/python tools/pdf.py
+
+# 老师用：每章一套课件（幻灯片：本章目标、每节的关键代码连同输出和图、小结），只读笔记本里保存的输出，
+# 离线可用（公式用仓库里的 MathJax），写到 _build/slides/（index.html 列出全部）；make book 也把它们写进网站的 slides/
+.PHONY: slides
+slides: $(STAMP)
+	$(BIN)/python tools/slides.py --out _build/slides
 
 # 改了各章的勘误框以后：重新生成附录的勘误总表 appendix/errata.md（tools/errata.py；tests/test_errata.py 检查它是最新的）
 .PHONY: errata
@@ -149,9 +156,11 @@ claims: $(STAMP)
 	$(BIN)/python tools/claims.py $(NB)
 
 # 老师用：学生版笔记本（去掉参考答案，每个练习后面一个中文自检单元），写到 _build/student/NN_name_student.ipynb
+# 和每章一份测验的学生版 NN_quiz_student.ipynb（tools/quiz.py，题目来自 quizzes/NN.yml）
 .PHONY: student
 student: $(STAMP)
 	$(BIN)/python tools/student.py --out _build/student
+	$(BIN)/python tools/quiz.py --out _build/student
 
 # 只测学生版的自检（贴上参考答案都通过、不贴都友好地失败；每章运行一次），例如 make test-student NB=chapters/07b_parameters.ipynb
 .PHONY: test-student

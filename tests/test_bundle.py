@@ -106,13 +106,15 @@ def test_student_bundle_holds_student_copies_overviews_ptnotes_data_and_lean_req
     exercises = set(student.toc_chapters())
     overviews = [p.name for p in pages if p not in exercises]
     copies = [student.student_name(p) for p in pages if p in exercises]
+    import quiz
+    quizzes = {quiz.student_name(n): n for n in quiz.existing()}     # 每章一份测验的学生版（tools/quiz.py）
     assert "02_tensors.ipynb" in overviews and "01_setup_student.ipynb" in copies
     with zipfile.ZipFile(student_bundle) as zf:
         names = zf.namelist()
         assert all(name.startswith(f"{STUDENT_TOP}/") for name in names)
         files = {name.removeprefix(f"{STUDENT_TOP}/"): name for name in names}
         assert set(files) == {"README.md", "ptnotes.py", "requirements.txt", "data/SHA256SUMS",
-                              "data/hymenoptera_data.tar.gz", "data/cifar10_jpg.tar.gz", *overviews, *copies}
+                              "data/hymenoptera_data.tar.gz", "data/cifar10_jpg.tar.gz", *overviews, *copies, *quizzes}
         assert len(names) == len(files)
         # 学生版与 make student 写出的相同；概览页只有文字，原样放入
         for path in pages:
@@ -122,6 +124,8 @@ def test_student_bundle_holds_student_copies_overviews_ptnotes_data_and_lean_req
             else:
                 assert zf.read(files[path.name]) == path.read_bytes(), path.name
                 assert not any(c.cell_type == "code" for c in nbformat.read(path, as_version=4).cells), path.name
+        for name, number in quizzes.items():
+            assert nbformat.reads(zf.read(files[name]).decode("utf-8"), as_version=4) == quiz.student_quiz(number), name
         assert zf.read(files["ptnotes.py"]) == (ROOT / "chapters" / "ptnotes.py").read_bytes()
         for line in (ROOT / "data" / "SHA256SUMS").read_text().splitlines():
             sha, name = line.split()

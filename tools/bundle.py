@@ -86,6 +86,8 @@ STUDENT_README = """\
 - `01_setup_student.ipynb` …：各页的学生版，顺序与网站相同。正文和网站上一样（带着输出），
   每个练习有一个写答案的单元和一个自检单元；
 - `02_tensors.ipynb` 这样的各章概览页：只有文字（本章目标和各节列表），不用运行；
+- `01_quiz_student.ipynb` …：每章一份测验（8–10 道选择题，和网站上的章末测验相同），把选的字母填进答案单元，
+  运行自检单元就知道对不对，还有一句解释；
 - `ptnotes.py`：课程公共代码，每页的第一个代码单元导入它；
 - `data/`：蚂蚁/蜜蜂和 CIFAR-10 两个数据压缩包，`SHA256SUMS` 是它们的 sha256；
 - `requirements.txt`：运行课程需要的包（精确版本）。
@@ -213,6 +215,11 @@ def build_student(output: Path) -> Path:
             pages.append((student.student_name(path), (text if text.endswith("\n") else text + "\n").encode("utf-8")))
         else:   # 分成小节的一章的章节页：只有文字，没有代码，也就没有答案
             pages.append((path.name, path.read_bytes()))
+    import quiz     # 每章一份测验的学生版（tools/quiz.py），放在这一章最后一页的后面
+    for number in quiz.existing():
+        text = nbformat.writes(quiz.student_quiz(number))
+        at = 1 + max((i for i, (name, _) in enumerate(pages) if name.startswith(f"{number:02d}")), default=len(pages) - 1)
+        pages.insert(at, (quiz.student_name(number), (text if text.endswith("\n") else text + "\n").encode("utf-8")))
     versions = pins(STUDENT_REQUIREMENTS)
     text = readme(STUDENT_README, len(exercises), torch=versions["torch"], torchvision=versions["torchvision"])
     files = [("README.md", text.encode("utf-8")), *pages, *common_files(),

@@ -45,6 +45,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import student  # noqa: E402
+import quiz  # noqa: E402  章末测验（NN_quiz_student.ipynb）：检查由 quizzes/NN.yml 重建
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "_build" / "grades"
@@ -95,10 +96,10 @@ def safe_id(text: str) -> str:
 def chapter_of(nb, path: Path) -> str:
     meta = nb.metadata.get("ptnotes_student", {})
     name = meta.get("chapter") if isinstance(meta, dict) else None
-    if not isinstance(name, str) or not re.fullmatch(r"[0-9]{2}[a-z]?_[a-z0-9_]+", name):
+    if not isinstance(name, str) or not re.fullmatch(r"(?:[0-9]{2}[a-z]?|lab[0-9]+|capstone)_[a-z0-9_]+", name):
         name = path.name.removesuffix(".ipynb").removesuffix("_student")
-    if not (ROOT / "chapters" / f"{name}.ipynb").is_file():
-        raise ValueError(f"认不出这是哪一章的学生版（{path.name}）：文件名应是 NN_name_student.ipynb")
+    if not (ROOT / "chapters" / f"{name}.ipynb").is_file() and not quiz.is_quiz(name):
+        raise ValueError(f"认不出这是哪一章的学生版（{path.name}）：文件名应是 NN_name_student.ipynb（实验：labN_name_student.ipynb）")
     return name
 
 
@@ -316,7 +317,10 @@ def run_one(path: Path, cell_timeout: int, memory_gb: float) -> Result:
     result.student_id, filled = student_id_of(submission, path)
     if not filled:
         result.review.append("没有填学号，用了文件夹名或文件名")
-    original = nbformat.read(ROOT / "chapters" / f"{result.chapter}.ipynb", as_version=4)
+    if quiz.is_quiz(result.chapter):    # 测验：“原章”是由 YAML 生成的教师版（tools/quiz.py）
+        original = quiz.teacher_notebook(result.chapter)
+    else:
+        original = nbformat.read(ROOT / "chapters" / f"{result.chapter}.ipynb", as_version=4)
     found = student.find_exercises(original, result.chapter)
     answers = answers_of(submission)
     nonce = "GRADE-" + secrets.token_hex(12)
