@@ -160,3 +160,14 @@ def test_feedback_is_chinese_and_does_not_reveal_the_checks(graded):
 def test_the_repository_is_untouched(graded):
     assert (ROOT / "chapters" / "ptnotes.py").is_file()
     assert (ROOT / "data" / "SHA256SUMS").is_file() and (ROOT / "data" / "hymenoptera_data.tar.gz").is_file()
+
+
+def test_a_lab_submission_is_recognised_like_a_chapter(tmp_path):
+    """实验和大作业（chapters/lab1_images 等）的学生版和各章一样评分：从元数据 ptnotes_student.chapter 或文件名认出是哪一页。"""
+    import grade
+
+    lab = nbformat.v4.new_notebook(metadata={"ptnotes_student": {"chapter": "lab1_images"}})
+    assert grade.chapter_of(lab, tmp_path / "renamed.ipynb") == "lab1_images"
+    assert grade.chapter_of(nbformat.v4.new_notebook(), tmp_path / "lab1_images_student.ipynb") == "lab1_images"
+    with pytest.raises(ValueError):
+        grade.chapter_of(nbformat.v4.new_notebook(), tmp_path / "lab9_nothing_student.ipynb")

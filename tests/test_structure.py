@@ -24,17 +24,26 @@ def test_every_notebook_is_in_the_toc():
     assert NOTEBOOKS and not missing, f"not in _toc.yml: {missing}"
 
 
+LAB = re.compile(r"(?:lab(\d+)|capstone)_\w+")   # 实验（lab1_images …）与大作业（capstone_…）：跨几章，没有章号
+
+
 def course_order(doc: str):
     """目录里各页的顺序：按文件名（章号、章节页、小节页），只有在 GPU 上记录的页（元数据 ptnotes.gpu_page，如 14a、14b）
-    排在本章其余各节之后：它们在 GPU 上实测前面各节讲的内容。"""
-    return doc[: len("chapters/NN")], gpu_page(doc), doc
+    排在本章其余各节之后：它们在 GPU 上实测前面各节讲的内容。实验按编号排在各章之后，大作业最后。"""
+    lab = LAB.fullmatch(doc.removeprefix("chapters/"))
+    if lab:
+        return (2, 0, False, doc) if lab.group(1) is None else (1, int(lab.group(1)), False, doc)
+    return 0, doc[: len("chapters/NN")], gpu_page(doc), doc
 
 
 def test_toc_parts_in_course_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    order = ["基础", "数据", "模型", "训练", "附录"]
+    order = ["基础", "数据", "模型", "训练", "实验与大作业", "附录"]
     captions = [part["caption"] for part in toc["parts"]]
     assert captions == [c for c in order if c in captions], captions
+    for part in toc["parts"]:     # 实验与大作业都在「实验与大作业」这一部分里，这一部分里只有它们
+        labs = [LAB.fullmatch(e["file"].removeprefix("chapters/")) is not None for e in part["chapters"]]
+        assert all(labs) if part["caption"] == "实验与大作业" else not any(labs), f"{part['caption']}: 实验与大作业放在「实验与大作业」部分"
     chapters = [e["file"] for part in toc["parts"] for e in part["chapters"] if e["file"].startswith("chapters/")]
     assert chapters == sorted(chapters, key=course_order), "chapters must appear in numeric order (GPU pages last in their chapter)"
 
@@ -69,6 +78,9 @@ def test_outputs_show_no_addresses_or_machine_paths(path):
 def test_chapter_shape(path):
     nb = cells(path)
     md = "\n".join("".join(c["source"]) for c in nb if c["cell_type"] == "markdown")
+    if LAB.fullmatch(path.stem):
+        lab_shape(path, nb, md)
+        return
     number = int(path.name[:2])
     section = re.match(r"\d\d[a-z]_", path.name)       # 一章的小节页（如 14a_...）：标题 '# N.M 标题'，没有本章目标
     if not section and not any(c["cell_type"] == "code" for c in nb):
@@ -94,6 +106,24 @@ def test_chapter_shape(path):
     assert least <= len(answers), f"练习 needs at least {least} 参考答案 cells (hide-cell, starting with '# 参考答案')"
     checks = [t for t in tags if "remove-cell" in t]
     assert checks, "claims must be checked by asserts in remove-cell cells"
+
+
+def lab_shape(path, nb, md):
+    """实验（lab1_images …）与大作业（capstone_…）：标题 '# 实验 N：标题'（N 与文件名相同）或 '# 大作业：标题'，
+    开头用 {doc} 链接它用到的各章；`## 练习` 下面至少三个参考答案（hide-cell，'# 参考答案 N' 开头）和 remove-cell 检查，
+    之后是 `## 小结`。"""
+    lab = LAB.fullmatch(path.stem)
+    title = f"# 实验 {int(lab.group(1))}：" if lab.group(1) else "# 大作业："
+    assert md.lstrip().startswith(title), f"title cell must be '{title}标题'"
+    assert re.search(r"^## 练习\s*$", md, re.M) and re.search(r"^## 小结\s*$", md, re.M), "a lab needs ## 练习 and ## 小结"
+    intro = re.split(r"^## 练习\s*$", md, maxsplit=1, flags=re.M)[0]
+    assert re.search(r"\{doc\}`(?:[^`<]*<)?\d\d[a-z]?_\w+>?`", intro), "the intro must link the chapters the lab draws on with {doc}"
+    heading = next(i for i, c in enumerate(nb) if c["cell_type"] == "markdown" and re.search(r"^## 练习\s*$", "".join(c["source"]), re.M))
+    tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb]
+    answers = [i for i, (c, t) in enumerate(zip(nb, tags))
+               if "hide-cell" in t and "".join(c["source"]).lstrip().startswith("# 参考答案")]
+    assert len(answers) >= 3 and min(answers) > heading, "a lab needs at least 3 参考答案 cells (hide-cell) under ## 练习"
+    assert any("remove-cell" in t for t in tags[heading:]), "answers must be checked by asserts in remove-cell cells"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -221,3 +221,22 @@ def self_checks(copies, name):
             if "Traceback" in text or len(text.splitlines()) > 9:
                 problems.append(f"练习 {label(r)}: 失败信息太长或带 traceback：{text!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_lab_narrative_between_exercises_is_kept():
+    """实验页（chapters/lab1_images 等）在练习之间用 `### ` 小标题写说明和接着运行的代码：学生版保留它们，只去掉讲解单元。"""
+    def cell(kind, source, tags=()):
+        c = nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source)
+        if tags:
+            c.metadata["tags"] = list(tags)
+        return c
+
+    nb = nbformat.v4.new_notebook(cells=[
+        cell("md", "# 实验 9：示例"), cell("md", "## 练习"), cell("md", "**练习 1.** 写 `a`。"),
+        cell("code", "# 参考答案 1\na = 1", ["hide-cell"]), cell("code", "assert a == 1", ["remove-cell"]),
+        cell("md", "参考讲解"), cell("md", "### 下一步\n\n说明"), cell("code", "print(a)"),
+        cell("md", "**练习 2.** 写 `b`。"), cell("code", "# 参考答案 2\nb = 2", ["hide-cell"]),
+        cell("code", "assert b == 2", ["remove-cell"]), cell("md", "## 小结\n\n- 总结")])
+    sources = [c.source for c in student.student_notebook(nb, "lab9_demo.ipynb").cells]
+    assert "### 下一步\n\n说明" in sources and "print(a)" in sources and "## 小结\n\n- 总结" in sources
+    assert "参考讲解" not in sources and "a = 1" not in "\n".join(sources)

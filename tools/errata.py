@@ -183,7 +183,9 @@ def collect(root: Path = ROOT) -> list[Erratum]:
     errata: list[Erratum] = []
     for docname in chapter_docs(root):
         path = root / f"{docname}.ipynb"
-        chapter = int(re.match(r"(\d+)[a-z]?_", path.name).group(1))   # 小节页（14a_...）属于它那一章
+        numbered = re.match(r"(\d+)[a-z]?_", path.name)                 # 小节页（14a_...）属于它那一章
+        chapter = int(numbered.group(1)) if numbered else 0              # 实验与大作业（lab1_...、capstone_...）没有章号，
+        # 也不写勘误框（勘误属于讲它的那一章）：它们里面的勘误框按「章号 00」报错
         nb = nbformat.read(path, as_version=4)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "markdown" and "勘误" in cell.source:

@@ -43,7 +43,8 @@ DEFAULT_OUT = ROOT / "_build" / "student"
 ANSWER = re.compile(r"\A\s*#\s*参考答案\s*(\d+)")
 STATEMENT = re.compile(r"\A\s*(?:\*\*)?练习\s*\d+")   # 「**练习 2.** ……」：下一题的题目，不是讲解
 EXERCISES_HEADING = re.compile(r"^## 练习\s*$", re.MULTILINE)
-SECTION = re.compile(r"\A\s*## ")        # 练习之后的新一节（如 `## 探索` 的开放问题）：保留，练习到此为止
+SECTION = re.compile(r"\A\s*###? ")     # 练习之后的新一节（如 `## 探索` 的开放问题），或实验页里练习之间的小标题
+                                         # （`### 第二步：……` 开头的说明）：保留，不当作讲解去掉
 
 GUIDE = """\
 **怎样做练习（学生版）**：先在下面的「学号」单元里填上你的学号，再从头运行全章（Run All），然后逐个练习：
