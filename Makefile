@@ -33,7 +33,7 @@ RUN_ENV  := env -u PTNOTES_NUM_THREADS -u ATEN_CPU_CAPABILITY -u OMP_NUM_THREADS
 
 # make help：列出常用目标（作者改一章时用不着跑完整的 make test）
 help:
-	@echo "全新机器上：make book（生成网站）、make test（全部测试，两个进程并行，全新克隆约 29 分钟）"
+	@echo "全新机器上：make book（生成网站）、make test（全部测试，两个进程并行，全新克隆约 30 分钟）"
 	@echo "作者常用的较快目标："
 	@echo "  make run NB=chapters/07b_parameters.ipynb         重新运行一章并保存输出（记下「最后验证」）"
 	@echo "  make test-notebooks NB=chapters/07b_parameters.ipynb 用 nbval 比对一章（测试的数值配置）"

@@ -180,11 +180,11 @@ def round5(minutes: float) -> int:
     return max(5, int(5 * round(minutes / 5)))
 
 
-NEEDS = [  # （代码里出现的名字，需要什么）：由各页的代码决定这一周要准备什么
-    (("cifar10",), "CIFAR-10 数据（19 MB）"),
-    (("hymenoptera",), "蚂蚁/蜜蜂图片（11 MB）"),
-    (("lite0", "efficientnet"), "预训练权重 EfficientNet-Lite0（pip 包，requirements 里已有）"),
-    (("SummaryWriter", "tensorboard"), "TensorBoard（requirements 里已有）"),
+NEEDS = [  # （代码里出现的名字，需要什么）：由各页的代码决定这一周要准备什么（表下有说明）
+    (("cifar10",), "CIFAR-10"),
+    (("hymenoptera",), "蚂蚁/蜜蜂"),
+    (("lite0", "efficientnet"), "预训练权重"),
+    (("SummaryWriter", "tensorboard"), "TensorBoard"),
 ]
 
 
@@ -266,6 +266,11 @@ def semester_rows(info: dict, measured: dict) -> list[dict]:
             [p for p in course if owner[p] == stem] != chapter_pages(stem, info) for stem in info):
         raise TeacherPageError("tools/teacher.py 的 SEMESTER：每一页要排一次，一章的页按目录顺序")
     return weeks
+
+
+def clock(minutes: int) -> str:
+    """表里的时长：时:分（2:55），窄的一栏放得下。"""
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def hours(minutes: int) -> str:
@@ -381,13 +386,12 @@ def item_label(kind: str, item: str, pages: list[dict], info: dict) -> str:
 
 def semester_blocks(plan: list[dict], info: dict) -> tuple[str, str]:
     """（一眼看完的 16 周总表，逐周的页面清单）。"""
-    rows = ["| 周 | 内容 | 课堂 | 课后 | 要准备的 |", "| --- | --- | --- | --- | --- |"]
+    rows = ["| 周 | 内容 | 课堂（时:分） | 课后（时:分） | 要准备的 |", "| --- | --- | --- | --- | --- |"]
     detail = []
     for w in plan:
         labels = [item_label(kind, item, pages, info) for kind, item, pages in w["items"]]
-        needs = "；".join(w["needs"]) or "只要装好 PyTorch"
-        gpu = "；GPU：有更好（不必需）" if w["gpu"] else ""
-        rows.append(f"| {w['week']} | {'；'.join(labels)} | {hours(w['class'])} | {hours(w['home'])} | {needs}{gpu} |")
+        needs = "、".join(w["needs"] + (["GPU 有更好（不必需）"] if w["gpu"] else [])) or "—"
+        rows.append(f"| {w['week']} | {'；'.join(labels)} | {clock(w['class'])} | {clock(w['home'])} | {needs} |")
         detail.append(f"**第 {w['week']} 周**（课堂约 {hours(w['class'])}，课后约 {hours(w['home'])}"
                       + (f"，全部代码在 2 核 CPU 上运行约 {duration(w['run'])}" if w["run"] else "") + "）\n")
         for kind, item, pages in w["items"]:
@@ -411,7 +415,7 @@ def semester_blocks(plan: list[dict], info: dict) -> tuple[str, str]:
     total_home = sum(w["home"] for w in plan)
     rows.append(f"| 共 {len(plan)} 周 | {sum(1 for w in plan for k, *_ in w['items'] if k == 'chapter')} 章、"
                 f"{sum(1 for w in plan for k, i, _ in w['items'] if k == 'lab' and i.startswith('lab'))} 个实验、1 个大作业 | "
-                f"{hours(total_class)} | {hours(total_home)} | |")
+                f"{clock(total_class)} | {clock(total_home)} | |")
     def weeks_of(test):
         return "、".join(str(w["week"]) for w in plan if any(test(kind, item) for kind, item, _ in w["items"]))
     rows.append(f"\n实验在第 {weeks_of(lambda k, i: k == 'lab' and i.startswith('lab'))} 周布置，下一周交；"
