@@ -55,6 +55,11 @@ GUIDE = """\
 交作业时交这个笔记本本身（不要改文件名）。老师评分时（make grade）只用你的答案单元（和你紧接着加在它下面的单元）：
 正文从原章重新运行，检查用原来的，所以改动正文或自检单元不会改变分数。"""
 
+# 实验和大作业（labN_…、capstone_…）里，练习之间给定的代码会用到你前面写的函数：Run All 会停在第一个这样的单元
+LAB_GUIDE = """
+实验里，练习之间给定的代码单元会用到你在前面的练习里写的函数或结果：还没做的时候 Run All 会停在第一个这样的单元
+（`NameError`），这是正常的。做法是从头运行到「练习」标题，然后按顺序做：写好一个练习、自检通过，再运行它后面给定的单元。"""
+
 STUDENT_ID = """\
 # 学号：在引号里填上你的学号，运行本单元
 STUDENT_ID = ""
@@ -422,7 +427,9 @@ def student_notebook(nb, name: str = "notebook"):
     written = {n for n, text in texts.items() if WRITTEN.search(text)}
     last_part = {s.exercise: s.part for s in found.steps}
     total = POINTS * len(found.numbers)
-    guide = nbformat.v4.new_markdown_cell(GUIDE.format(points=POINTS, total=f"{total:g}"), id="student-guide")
+    lab = Path(str(name)).stem.startswith(("lab", "capstone"))
+    guide = nbformat.v4.new_markdown_cell(GUIDE.format(points=POINTS, total=f"{total:g}") + (LAB_GUIDE if lab else ""),
+                                          id="student-guide")
     guide.metadata["ptnotes_student"] = {"role": "guide"}
     student_id = nbformat.v4.new_code_cell(STUDENT_ID, id="student-id")
     student_id.metadata["ptnotes_student"] = {"role": "student-id"}
