@@ -179,10 +179,8 @@ def browser():
         print(f"\n浏览器测试（本模块）共用时 {time.perf_counter() - started:.1f} s")
 
 
-@pytest.fixture(scope="module")
-def contexts(browser, site_url):
-    """每种宽度一个浏览器上下文；127.0.0.1 以外的请求被拦下，记在 context.foreign 里。"""
-    shutil.rmtree(SHOTS, ignore_errors=True)  # 上一次的截图（可能有已经删掉的页面）
+def open_contexts(browser, site_url) -> dict:
+    """每种宽度一个浏览器上下文；127.0.0.1 以外的请求被拦下，记在 context.foreign 里（tests/test_quiz_browser.py 也用）。"""
     made = {}
     for name, (width, height) in WIDTHS.items():
         phone = name == "phone"
@@ -201,6 +199,14 @@ def contexts(browser, site_url):
         context.route("**/*", route)
         context.foreign = foreign
         made[name] = context
+    return made
+
+
+@pytest.fixture(scope="module")
+def contexts(browser, site_url):
+    """每种宽度一个浏览器上下文（open_contexts）。"""
+    shutil.rmtree(SHOTS, ignore_errors=True)  # 上一次的截图（可能有已经删掉的页面）
+    made = open_contexts(browser, site_url)
     yield made
     for context in made.values():
         context.close()

@@ -19,7 +19,7 @@ import urllib.parse
 import pytest
 
 from conftest import ROOT, toc_entries
-from test_browser import SITE, WIDTHS, _open, browser, site_url  # noqa: F401  （后两个是 fixture）
+from test_browser import SITE, _open, browser, open_contexts, site_url  # noqa: F401  （browser、site_url 是 fixture）
 
 sys.path.insert(0, str(ROOT / "tools"))
 import quiz  # noqa: E402
@@ -30,24 +30,7 @@ CASES = [(p, "desktop") for p in PAGES] + [("quizzes/02", "phone")]
 
 @pytest.fixture(scope="module")
 def quiz_contexts(browser, site_url):  # noqa: F811
-    made = {}
-    for name, (width, height) in WIDTHS.items():
-        phone = name == "phone"
-        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
-                                      is_mobile=phone, has_touch=phone, locale="zh-CN")
-        foreign: list[str] = []
-
-        def route(route, foreign=foreign):
-            url = route.request.url
-            if url.startswith(site_url + "/"):
-                route.continue_()
-            else:
-                foreign.append(url)
-                route.abort()
-
-        context.route("**/*", route)
-        context.foreign = foreign
-        made[name] = context
+    made = open_contexts(browser, site_url)
     started = time.perf_counter()
     yield made
     print(f"\n测验页的浏览器测试共用时 {time.perf_counter() - started:.1f} s")
